@@ -1,0 +1,99 @@
+"""The base every admin view inherits, core's and plugins': deny unless this admin's people.
+
+Tenant confinement is not done here: Flask-Admin loads rows with
+``session.get`` and counts with its own queries, so scoping lives in the
+session layer (tenancy.scoping), which covers both. Here we only decide who
+may open a view: operators on the root host for the platform admin, the
+tenant's admins on its host (and only for plugins it enabled) for the tenant
+admin.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, g, has_app_context, redirect, request, url_for
+from flask_admin import AdminIndexView, BaseView
+from flask_admin.contrib.sqla import ModelView as SqlaModelView
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func
+
+from tenantry.db import db
+from tenantry.plugins.runtime import is_enabled, runtime
+
+PLATFORM = "platform"
+TENANT = "tenant"
+
+class _CurrentSession:
+    """What Flask-Admin sees as its session: always the current request's TenantSession.
+
+    Resolved on each attribute access (views are built before any request).
+    """
+
+    session = None  # tells Flask-Admin's deprecation check this is a "db" object
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or not has_app_context():
+            raise AttributeError(name)
+        return getattr(db.session, name)
+
+
+session_proxy: Any = _CurrentSession()
+
+
+def may_open(view: BaseView) -> bool:
+    admin = getattr(view, "admin", None)
+    scope = getattr(admin, "tenantry_scope", None)
+    if not current_user.is_authenticated:
+        return False
+    plugin = getattr(view, "tenantry_plugin", None)
+    if plugin is not None and plugin not in runtime().registry:
+        return False  # refused after its views were built
+    if scope == PLATFORM:
+        return g.get("tenant") is None and current_user.is_operator
+    if scope == TENANT:
+        return (
+            g.get("tenant") is not None
+            and current_user.is_tenant_admin
+            and (plugin is None or is_enabled(plugin))
+        )
+    return False
+
+
+class SecureView:
+    """Mixin: deny by default; anonymous people go to the login page, others get 403."""
+
+    tenantry_plugin: str | None = None
+
+    def is_accessible(self) -> bool:
+        return may_open(self)  # type: ignore[arg-type]
+
+    def inaccessible_callback(self, name: str, **kwargs: Any):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+        abort(403, description="This area is for administrators only.")
+
+
+class AdminPage(SecureView, BaseView):
+    """A custom admin page."""
+
+
+class IndexView(SecureView, AdminIndexView):
+    pass
+
+
+class ModelView(SecureView, SqlaModelView):
+    """Base of every model view, with CSRF-protected forms and tenant-safe counts."""
+
+    form_base_class = FlaskForm
+    page_size = 25
+    can_view_details = True
+    can_export = False
+
+    def __init__(self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any):
+        super().__init__(model, session_proxy, name=name, endpoint=endpoint, **kwargs)
+
+    def get_count_query(self):
+        # Count exactly what the list shows: the same scoped query, as a subquery.
+        return db.session.query(func.count()).select_from(self.get_query().subquery())

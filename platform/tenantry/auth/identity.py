@@ -1,0 +1,112 @@
+"""Who is logged in, bound to the host the session was issued on.
+
+A session names its account as ``u:<tenant id>:<user id>`` or
+``o:<operator id>``; the loader accepts it only on that tenant's host (or, for
+operators, the root host), so a cookie replayed on another host authenticates
+nobody even if a browser were to send it there.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Flask, g, request
+from flask_login import AnonymousUserMixin, LoginManager, UserMixin
+from sqlalchemy import select
+
+from tenantry.auth.models import ApiToken, Operator, User
+from tenantry.db import db
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "Please log in to see this page."
+login_manager.session_protection = "basic"
+
+
+class Account(UserMixin):
+    """The logged-in person, whichever table they live in."""
+
+    def __init__(self, record: User | Operator, via_token: bool = False):
+        self.record = record
+        self.via_token = via_token
+
+    def get_id(self) -> str:
+        if isinstance(self.record, Operator):
+            return f"o:{self.record.id}"
+        return f"u:{self.record.tenant_id}:{self.record.id}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.record.active
+
+    @property
+    def is_operator(self) -> bool:
+        return isinstance(self.record, Operator)
+
+    @property
+    def is_tenant_admin(self) -> bool:
+        return isinstance(self.record, User) and self.record.is_admin
+
+    @property
+    def email(self) -> str:
+        return self.record.email
+
+    @property
+    def user(self) -> User | None:
+        return self.record if isinstance(self.record, User) else None
+
+
+class Anonymous(AnonymousUserMixin):
+    is_operator = False
+    is_tenant_admin = False
+    user = None
+
+
+login_manager.anonymous_user = Anonymous
+
+
+@login_manager.user_loader
+def _load(identity: str) -> Account | None:
+    if request.headers.get("Authorization"):
+        return None  # a request that brings a token is judged by the token alone
+    tenant = g.get("tenant")
+    kind, _, rest = identity.partition(":")
+    if kind == "o" and tenant is None and rest.isdigit():
+        operator = db.session.get(Operator, int(rest))
+        return Account(operator) if operator and operator.active else None
+    if kind == "u" and tenant is not None:
+        tenant_id, _, user_id = rest.partition(":")
+        if tenant_id == str(tenant.id) and user_id.isdigit():
+            user = db.session.get(User, int(user_id))
+            return Account(user) if user and user.active else None
+    return None
+
+
+@login_manager.request_loader
+def _load_from_token(req) -> Account | None:
+    header = req.headers.get("Authorization", "")
+    if not header.startswith("Bearer ") or g.get("tenant") is None:
+        return None
+    secret = header.removeprefix("Bearer ").strip()
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(secret))
+    )
+    if token is None or not token.user.active:
+        return None
+    token.last_used_at = datetime.now(UTC)
+    db.session.commit()
+    return Account(token.user, via_token=True)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+
+    @login_manager.unauthorized_handler
+    def _unauthorized():
+        from flask import abort, redirect, url_for
+
+        from tenantry.errors import wants_json
+
+        if wants_json() or request.headers.get("Authorization"):
+            abort(401, description="Log in or send a valid API token (Authorization: Bearer ...).")
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -1,0 +1,91 @@
+"""Log in, log out, and API tokens: on every host, against that host's accounts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import func, select
+
+from tenantry.auth.forms import LoginForm, TokenForm
+from tenantry.auth.identity import Account
+from tenantry.auth.models import ApiToken, Operator, User
+from tenantry.auth.throttle import throttle
+from tenantry.db import db
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a path on this same host: never an open redirect."""
+    if not target:
+        return url_for("core.index")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return url_for("core.index")
+    return target
+
+
+def _find_account(email: str) -> User | Operator | None:
+    email = email.strip().lower()
+    if g.get("tenant") is None:
+        return db.session.scalar(select(Operator).where(func.lower(Operator.email) == email))
+    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        tenant = g.get("tenant")
+        tenant_key = str(tenant.id) if tenant else "platform"
+        if not throttle().allow(tenant_key, form.email.data, request.remote_addr or "?"):
+            abort(429, description="Too many login attempts. Wait a minute and try again.")
+        record = _find_account(form.email.data)
+        if record is not None and record.active and record.check_password(form.password.data):
+            session.clear()  # a fresh session on login: nothing from before survives (no fixation)
+            login_user(Account(record))
+            return redirect(_safe_next(request.args.get("next")))
+        flash("Wrong email or password.", "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout():
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    user = current_user.user
+    if user is None:
+        abort(404)
+    form = TokenForm()
+    secret = None
+    if form.validate_on_submit():
+        token, secret = ApiToken.issue(user, form.name.data.strip())
+        db.session.add(token)
+        db.session.commit()
+        form = TokenForm(formdata=None)
+    mine = db.session.scalars(
+        select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.created_at.desc())
+    ).all()
+    return render_template("auth/tokens.html", form=form, tokens=mine, secret=secret)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    user = current_user.user
+    token = db.session.get(ApiToken, token_id)
+    if user is None or token is None or token.user_id != user.id:
+        abort(404)
+    db.session.delete(token)
+    db.session.commit()
+    flash(f"Token {token.name!r} revoked.", "info")
+    return redirect(url_for("auth.tokens"))

@@ -1,0 +1,170 @@
+"""Turning plugins on and off per tenant, and validating each tenant's plugin settings.
+
+Every change bumps ``Tenant.revision``; each request reads the revision in
+the round trip that opens its transaction, so every thread and every process
+sees the change on its next request without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tenantry.plugins.models import TenantPlugin
+from tenantry.plugins.registry import PluginRegistry
+from tenantry.tenancy.context import tenant_context
+from tenantry.tenancy.models import Tenant
+
+
+class EnablementError(Exception):
+    """A refused enable/disable/settings change; the message says why."""
+
+
+class PluginSettingsError(EnablementError):
+    def __init__(self, plugin: str, errors: dict[str, str]):
+        self.errors = errors
+        detail = "; ".join(f"{field}: {msg}" for field, msg in errors.items())
+        super().__init__(f"invalid settings for plugin {plugin!r}: {detail}")
+
+
+def validate_settings(registry: PluginRegistry, name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Return the settings as the plugin's model normalises them, or raise with field errors."""
+    plugin = registry.get(name)
+    if plugin is None or plugin.settings is None:
+        if values:
+            raise PluginSettingsError(name, {"(settings)": "this plugin has no settings"})
+        return {}
+    try:
+        return plugin.settings.model_validate(values).model_dump(mode="json")
+    except ValidationError as error:
+        raise PluginSettingsError(
+            name,
+            {".".join(map(str, e["loc"])) or "(settings)": e["msg"] for e in error.errors()},
+        ) from None
+
+
+def _rows(session: Session, tenant: Tenant) -> dict[str, TenantPlugin]:
+    query = select(TenantPlugin).where(TenantPlugin.tenant_id == tenant.id)
+    return {row.plugin: row for row in session.scalars(query)}
+
+
+def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str) -> list[str]:
+    """Enable ``name`` and what it requires, in order; return the names newly enabled."""
+    if name not in registry:
+        raise EnablementError(_not_loaded(registry, name))
+    rows = _rows(session, tenant)
+    order: list[str] = []
+
+    def visit(plugin_name: str) -> None:
+        for dep in registry.loaded[plugin_name].needs:
+            visit(dep)
+        if plugin_name not in order:
+            order.append(plugin_name)
+
+    visit(name)
+    turned_on = []
+    for plugin_name in order:
+        row = rows.get(plugin_name)
+        if row is not None and row.enabled:
+            continue
+        if row is None:
+            row = TenantPlugin(tenant_id=tenant.id, plugin=plugin_name, settings={})
+            row.settings = validate_settings(registry, plugin_name, {})
+            session.add(row)
+        row.enabled = True
+        turned_on.append(plugin_name)
+    if turned_on:
+        tenant.revision += 1
+        session.flush()
+        with tenant_context(tenant) as ref:
+            for plugin_name in turned_on:
+                hook = registry.loaded[plugin_name].plugin.on_enable
+                if hook is not None:
+                    hook(ref)
+    return turned_on
+
+
+def disable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str) -> bool:
+    """Disable ``name`` (data kept); refused while an enabled plugin needs it."""
+    rows = _rows(session, tenant)
+    row = rows.get(name)
+    if row is None or not row.enabled:
+        return False
+    needing = [
+        other for other in registry.dependents(name) if rows.get(other) and rows[other].enabled
+    ]
+    if needing:
+        raise EnablementError(
+            f"cannot disable {name!r} for {tenant.slug!r}: {', '.join(needing)} needs it; "
+            "disable those first"
+        )
+    row.enabled = False
+    tenant.revision += 1
+    session.flush()
+    plugin = registry.get(name)
+    if plugin is not None and plugin.on_disable is not None:
+        with tenant_context(tenant) as ref:
+            plugin.on_disable(ref)
+    return True
+
+
+def update_settings(
+    session: Session, registry: PluginRegistry, tenant: Tenant, name: str, values: dict[str, Any]
+) -> dict[str, Any]:
+    rows = _rows(session, tenant)
+    if name not in rows:
+        raise EnablementError(f"plugin {name!r} is not enabled for {tenant.slug!r}")
+    rows[name].settings = validate_settings(registry, name, values)
+    tenant.revision += 1
+    session.flush()
+    return rows[name].settings
+
+
+def _not_loaded(registry: PluginRegistry, name: str) -> str:
+    refusal = registry.refused.get(name)
+    if refusal is not None:
+        return f"plugin {name!r} is refused: {refusal.reason}"
+    return f"no plugin named {name!r} is installed (loaded: {', '.join(registry.loaded) or 'none'})"
+
+
+@dataclass(frozen=True)
+class Enabled:
+    """One tenant's enabled plugins at one revision: name -> validated settings."""
+
+    revision: int
+    settings: dict[str, BaseModel | None]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.settings
+
+
+class EnabledCache:
+    """Per-process cache of each tenant's enabled plugins, keyed by tenant revision."""
+
+    def __init__(self, registry: PluginRegistry):
+        self._registry = registry
+        self._entries: dict[int, Enabled] = {}
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, tenant_id: int, revision: int) -> Enabled:
+        entry = self._entries.get(tenant_id)
+        if entry is not None and entry.revision == revision:
+            return entry
+        query = select(TenantPlugin.plugin, TenantPlugin.settings).where(
+            TenantPlugin.tenant_id == tenant_id, TenantPlugin.enabled.is_(True)
+        )
+        settings: dict[str, BaseModel | None] = {}
+        for name, values in session.execute(query):
+            plugin = self._registry.get(name)
+            if plugin is None:
+                continue  # uninstalled or refused: the tenant simply no longer sees it
+            settings[name] = plugin.settings.model_validate(values or {}) if plugin.settings else None
+        entry = Enabled(revision, settings)
+        with self._lock:
+            self._entries[tenant_id] = entry
+        return entry

@@ -1,0 +1,85 @@
+"""Which tenant the running code acts for.
+
+The tenant lives in a ``ContextVar``: each waitress thread (and each asyncio
+task) sees its own, and it only changes inside a ``with`` block that restores
+the previous value in ``finally``, so an exception can never leave a request
+or a job in the wrong tenant. ``all_tenants()`` is the one, block-scoped way
+to see every tenant's rows (operators' admin, CLI).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any, cast
+
+from werkzeug.local import LocalProxy
+
+from tenantry.tenancy.errors import NoTenantError
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRef:
+    """A tenant as request code sees it: plain values, detached from any session."""
+
+    id: int
+    slug: str
+    name: str
+    status: str = "active"
+
+
+_tenant: ContextVar[TenantRef | None] = ContextVar("tenantry.tenant", default=None)
+_bypass: ContextVar[bool] = ContextVar("tenantry.all_tenants", default=False)
+
+#: The tenant of the current request or ``tenant_context`` block (falsy when none).
+current_tenant: TenantRef = cast(TenantRef, LocalProxy(_tenant))
+
+
+def get_tenant() -> TenantRef | None:
+    return _tenant.get()
+
+
+def bypassing() -> bool:
+    """True inside ``all_tenants()`` (and not inside a nested ``tenant_context``)."""
+    return _bypass.get()
+
+
+def require_tenant_id() -> int:
+    tenant = _tenant.get()
+    if tenant is None:
+        raise NoTenantError(
+            "no tenant in context: run this inside a tenant's request, "
+            "`with tenant_context(tenant):`, or `with all_tenants():` on purpose"
+        )
+    return tenant.id
+
+
+def as_ref(tenant: Any) -> TenantRef:
+    if isinstance(tenant, TenantRef):
+        return tenant
+    return TenantRef(id=tenant.id, slug=tenant.slug, name=tenant.name, status=tenant.status)
+
+
+@contextmanager
+def tenant_context(tenant: Any) -> Iterator[TenantRef]:
+    """Act for ``tenant`` (a Tenant or TenantRef) inside the block, confined to it."""
+    ref = as_ref(tenant)
+    tenant_token = _tenant.set(ref)
+    bypass_token = _bypass.set(False)
+    try:
+        yield ref
+    finally:
+        _bypass.reset(bypass_token)
+        _tenant.reset(tenant_token)
+
+
+@contextmanager
+def all_tenants() -> Iterator[None]:
+    """See and change every tenant's rows inside the block; for operators and the CLI."""
+    token = _bypass.set(True)
+    try:
+        yield
+    finally:
+        _bypass.reset(token)

@@ -1,0 +1,127 @@
+"""Creating, suspending, resuming, deleting, purging and exporting tenants; their domains.
+
+Shared by the CLI and the platform admin, so both apply the same rules. The
+caller commits; signals are sent after the change is flushed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from tenantry.db import Base
+from tenantry.tenancy import signals
+from tenantry.tenancy.context import all_tenants
+from tenantry.tenancy.errors import InvalidName
+from tenantry.tenancy.hostnames import validate_domain, validate_slug
+from tenantry.tenancy.models import Domain, Tenant
+from tenantry.tenancy.rls import tenant_tables
+
+
+class LifecycleError(Exception):
+    """A refused lifecycle change; the message says why."""
+
+
+def find(session: Session, slug: str) -> Tenant:
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        raise LifecycleError(f"no tenant with slug {slug!r}")
+    return tenant
+
+
+def create(session: Session, slug: str, name: str | None = None) -> Tenant:
+    slug = validate_slug(slug.strip())
+    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
+        raise LifecycleError(f"a tenant with slug {slug!r} already exists")
+    tenant = Tenant(slug=slug, name=(name or slug).strip() or slug, status="active")
+    session.add(tenant)
+    session.flush()
+    signals.tenant_created.send(tenant)
+    return tenant
+
+
+def set_status(session: Session, tenant: Tenant, status: str) -> None:
+    if tenant.status == status:
+        return
+    if tenant.status == "deleted" and status != "deleted":
+        raise LifecycleError(f"{tenant.slug!r} is deleted; deleted tenants cannot come back")
+    tenant.status = status
+    tenant.revision += 1
+    session.flush()
+    signal = {"suspended": signals.tenant_suspended, "active": signals.tenant_resumed,
+              "deleted": signals.tenant_deleted}[status]
+    signal.send(tenant)
+
+
+def purge(session: Session, tenant: Tenant) -> dict[str, int]:
+    """Delete every tenant-scoped row of ``tenant`` (children first); the tenant row stays."""
+    counts: dict[str, int] = {}
+    with all_tenants():
+        tables = set(tenant_tables(Base.metadata))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name in tables:
+                result = session.execute(delete(table).where(table.c.tenant_id == tenant.id))
+                counts[table.name] = result.rowcount
+    return counts
+
+
+def row_counts(session: Session, tenant: Tenant) -> dict[str, int]:
+    with all_tenants():
+        return {
+            name: session.scalar(
+                select(func.count()).select_from(Base.metadata.tables[name])
+                .where(Base.metadata.tables[name].c.tenant_id == tenant.id)
+            ) or 0
+            for name in tenant_tables(Base.metadata)
+        }
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    raise TypeError(f"cannot export {type(value).__name__}")
+
+
+def export(session: Session, tenant: Tenant, batch: int = 1000) -> Iterator[str]:
+    """JSON lines ``{"table": ..., "row": {...}}``, streamed in batches of ``batch`` rows."""
+    with all_tenants():
+        for name in tenant_tables(Base.metadata):
+            table = Base.metadata.tables[name]
+            query = select(table).where(table.c.tenant_id == tenant.id).order_by(*table.primary_key)
+            result = session.execute(query.execution_options(yield_per=batch))
+            for row in result.mappings():
+                yield json.dumps({"table": name, "row": dict(row)}, default=_json_default)
+
+
+def add_domain(session: Session, tenant: Tenant, hostname: str, root_host: str) -> Domain:
+    host = validate_domain(hostname, root_host)
+    owner = session.scalar(select(Domain).where(Domain.hostname == host))
+    if owner is not None:
+        raise LifecycleError(f"{host} already belongs to tenant {owner.tenant.slug!r}")
+    domain = Domain(hostname=host, tenant=tenant)
+    session.add(domain)
+    session.flush()
+    return domain
+
+
+def remove_domain(session: Session, hostname: str) -> Domain:
+    try:
+        host = validate_domain(hostname, "\0")
+    except InvalidName as error:
+        raise LifecycleError(str(error)) from None
+    domain = session.scalar(select(Domain).where(Domain.hostname == host))
+    if domain is None:
+        raise LifecycleError(f"no tenant uses the domain {host}")
+    session.delete(domain)
+    session.flush()
+    return domain

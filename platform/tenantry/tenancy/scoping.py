@@ -1,0 +1,173 @@
+"""Automatic confinement of ORM reads and writes to the current tenant.
+
+Reads: every ORM SELECT, UPDATE and DELETE that involves a ``TenantScoped``
+entity gets ``tenant_id = :tenant`` added for every such entity in it (joins,
+aliases, subqueries and relationship loads included) via
+``with_loader_criteria``. The tenant id is a closure variable of the criteria
+lambda, which SQLAlchemy turns into a bound parameter, so the cached compiled
+statement is shared by all tenants and never carries one tenant's id.
+
+Writes: ``before_flush`` stamps new rows with the current tenant and refuses
+rows that belong, or would move, to another tenant.
+
+PostgreSQL: each transaction starts with ``set_config('tenantry.tenant_id', ..,
+true)`` (transaction-local, so a pooled connection never carries it to the
+next request) for the row-level security policies; the same round trip
+fetches the tenant's live status for the request gate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+
+from tenantry.tenancy.context import bypassing, get_tenant, require_tenant_id
+from tenantry.tenancy.errors import NoTenantError, TenantViolation
+from tenantry.tenancy.mixins import TenantScoped
+from tenantry.tenancy.signals import hosts_changed
+
+RLS_KEY = "tenantry.rls"
+STATE_KEY = "tenantry.tenant_state"
+HOSTS_CHANGED_KEY = "tenantry.hosts_changed"
+
+_SET_RLS = (
+    "SELECT set_config('tenantry.tenant_id', %(tenant)s, true),"
+    " set_config('tenantry.all_tenants', %(bypass)s, true)"
+)
+_SET_RLS_AND_STATE = (
+    _SET_RLS + ", t.status, t.revision, t.slug, t.name FROM tenantry_tenant t WHERE t.id = %(id)s"
+)
+_STATE = "SELECT NULL, NULL, status, revision, slug, name FROM tenantry_tenant WHERE id = ?"
+
+
+class TenantSession(Session):
+    """A Session whose reads and writes stay inside the current tenant."""
+
+    def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        # The identity map answers without SQL, so check the row's owner here too.
+        found = super().get(entity, ident, **kwargs)
+        if isinstance(found, TenantScoped) and not bypassing():
+            if found.tenant_id != require_tenant_id():
+                return None
+        return found
+
+    def tenant_state(self) -> tuple[str, int, str, str] | None:
+        """(status, revision, slug, name) of the current tenant, read as the transaction began."""
+        self.connection()
+        return self.info.get(STATE_KEY)
+
+
+def _rls_wanted() -> tuple[str, str]:
+    tenant = get_tenant()
+    return ("" if tenant is None else str(tenant.id), "on" if bypassing() else "off")
+
+
+@event.listens_for(TenantSession, "after_begin")
+def _begin(session: Session, _transaction: Any, connection: Any) -> None:
+    tenant = get_tenant()
+    session.info.pop(STATE_KEY, None)
+    if connection.dialect.name == "postgresql":
+        wanted = _rls_wanted()
+        params = {"tenant": wanted[0], "bypass": wanted[1], "id": tenant.id if tenant else None}
+        row = connection.exec_driver_sql(
+            _SET_RLS_AND_STATE if tenant else _SET_RLS, params
+        ).first()
+        session.info[RLS_KEY] = wanted
+    elif tenant is not None:
+        row = connection.exec_driver_sql(_STATE, (tenant.id,)).first()
+    else:
+        row = None
+    if tenant is not None:
+        session.info[STATE_KEY] = tuple(row[2:]) if row is not None else None
+
+
+def _sync_rls(session: Session) -> None:
+    """Re-set the RLS variables when the context changed inside an open transaction."""
+    if session.info.get(RLS_KEY) in (None, _rls_wanted()):
+        return
+    wanted = _rls_wanted()
+    session.connection().exec_driver_sql(_SET_RLS, {"tenant": wanted[0], "bypass": wanted[1]})
+    session.info[RLS_KEY] = wanted
+
+
+def _touches_tenant_data(state: ORMExecuteState) -> bool:
+    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+
+
+@event.listens_for(TenantSession, "do_orm_execute")
+def _scope(state: ORMExecuteState) -> None:
+    _sync_rls(state.session)
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if bypassing() or not _touches_tenant_data(state):
+        return
+    tenant_id = require_tenant_id()
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped,
+            lambda cls: cls.tenant_id == tenant_id,
+            include_aliases=True,
+        )
+    )
+
+
+@event.listens_for(TenantSession, "before_flush")
+def _guard_writes(session: Session, _context: Any, _instances: Any) -> None:
+    _sync_rls(session)
+    tenant = get_tenant()
+    bypass = bypassing()
+    for obj in session.new:
+        _note_host_change(session, obj)
+        if not isinstance(obj, TenantScoped):
+            continue
+        if obj.tenant_id is None:
+            if tenant is None:
+                raise NoTenantError(
+                    f"cannot create {type(obj).__name__} without a tenant: set tenant_id "
+                    "or create it inside tenant_context(tenant)"
+                )
+            obj.tenant_id = tenant.id
+        _check_owner(obj, tenant.id if tenant else None, bypass, "create")
+    for obj in session.dirty:
+        _note_host_change(session, obj)
+        if isinstance(obj, TenantScoped):
+            history = inspect(obj).attrs.tenant_id.history
+            if history.deleted and history.added:
+                raise TenantViolation(
+                    f"{type(obj).__name__} cannot move from tenant {history.deleted[0]} "
+                    f"to tenant {history.added[0]}"
+                )
+            _check_owner(obj, tenant.id if tenant else None, bypass, "change")
+    for obj in session.deleted:
+        _note_host_change(session, obj)
+        if isinstance(obj, TenantScoped):
+            _check_owner(obj, tenant.id if tenant else None, bypass, "delete")
+
+
+def _check_owner(obj: TenantScoped, tenant_id: int | None, bypass: bool, verb: str) -> None:
+    if bypass or obj.tenant_id == tenant_id:
+        return
+    if tenant_id is None:
+        raise NoTenantError(f"cannot {verb} {type(obj).__name__} with no tenant in context")
+    raise TenantViolation(
+        f"cannot {verb} {type(obj).__name__} of tenant {obj.tenant_id} "
+        f"while acting for tenant {tenant_id}"
+    )
+
+
+def _note_host_change(session: Session, obj: object) -> None:
+    if getattr(type(obj), "__affects_hosts__", False):
+        session.info[HOSTS_CHANGED_KEY] = True
+
+
+@event.listens_for(TenantSession, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(HOSTS_CHANGED_KEY, False):
+        hosts_changed.send(session)
+
+
+@event.listens_for(TenantSession, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(HOSTS_CHANGED_KEY, None)
