@@ -56,7 +56,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.settings"] = settings
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies,
+            app.wsgi_app,
+            x_for=settings.trusted_proxies,
+            x_proto=settings.trusted_proxies,
             x_host=settings.trusted_proxies,
         )
 
@@ -65,9 +67,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
 
     requestlog.init_app(app)
-    tenancy_web.init_app(
-        app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl)
-    )
+    tenancy_web.init_app(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     errors.init_app(app)
     health.init_app(app)
 

@@ -93,7 +93,9 @@ def db_current() -> None:
     expected = expected_heads(alembic_config(settings(), registry()))
     click.echo(f"current: {', '.join(sorted(current)) or '(empty)'}")
     click.echo(f"heads:   {', '.join(sorted(expected))}")
-    click.echo("up to date" if current == expected else "pending migrations: run `tenantry db upgrade`")
+    click.echo(
+        "up to date" if current == expected else "pending migrations: run `tenantry db upgrade`"
+    )
 
 
 @db_group.command("check")
@@ -128,15 +130,25 @@ def tenants_create(slug: str, name: str | None) -> None:
 def tenants_list() -> None:
     session = db.session
     with all_tenants():
-        users = dict(session.execute(select(User.tenant_id, func.count()).group_by(User.tenant_id)).all())
+        users = dict(
+            session.execute(select(User.tenant_id, func.count()).group_by(User.tenant_id)).all()
+        )
         plugins: dict[int, list[str]] = {}
         for tenant_id, plugin in session.execute(
-            select(TenantPlugin.tenant_id, TenantPlugin.plugin).where(TenantPlugin.enabled.is_(True))
+            select(TenantPlugin.tenant_id, TenantPlugin.plugin).where(
+                TenantPlugin.enabled.is_(True)
+            )
         ):
             plugins.setdefault(tenant_id, []).append(plugin)
         rows = [
-            (t.slug, t.name, t.status, ", ".join(d.hostname for d in t.domains) or "-",
-             ", ".join(sorted(plugins.get(t.id, []))) or "-", str(users.get(t.id, 0)))
+            (
+                t.slug,
+                t.name,
+                t.status,
+                ", ".join(d.hostname for d in t.domains) or "-",
+                ", ".join(sorted(plugins.get(t.id, []))) or "-",
+                str(users.get(t.id, 0)),
+            )
             for t in session.scalars(select(Tenant).order_by(Tenant.slug))
         ]
     _table(("SLUG", "NAME", "STATUS", "DOMAINS", "PLUGINS", "USERS"), rows)
@@ -145,7 +157,11 @@ def tenants_list() -> None:
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
     for row in [header, *rows]:
-        click.echo("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )
     if not rows:
         click.echo("(none)")
 
@@ -218,8 +234,14 @@ def domains_add(hostname: str, slug: str) -> None:
     db.session.commit()
     click.echo(f"{domain.hostname} now serves tenant {slug!r}")
     trusted = current_app.config["TRUSTED_HOSTS"]
-    if not any(domain.hostname == h or domain.hostname.endswith(h) for h in trusted if h.startswith(".") or h == domain.hostname):
-        click.echo(f"note: add {domain.hostname!r} to the trusted_hosts setting, or requests to it get 400")
+    if not any(
+        domain.hostname == h or domain.hostname.endswith(h)
+        for h in trusted
+        if h.startswith(".") or h == domain.hostname
+    ):
+        click.echo(
+            f"note: add {domain.hostname!r} to the trusted_hosts setting, or requests to it get 400"
+        )
 
 
 @domains_group.command("remove")
@@ -228,8 +250,9 @@ def domains_add(hostname: str, slug: str) -> None:
 @friendly
 def domains_remove(hostname: str, slug: str) -> None:
     tenant = lifecycle.find(db.session, slug)
-    domain = db.session.scalar(select(Domain).where(Domain.tenant_id == tenant.id,
-                                                    Domain.hostname == hostname.lower()))
+    domain = db.session.scalar(
+        select(Domain).where(Domain.tenant_id == tenant.id, Domain.hostname == hostname.lower())
+    )
     if domain is None:
         raise click.ClickException(f"{hostname} is not a domain of {slug!r}")
     lifecycle.remove_domain(db.session, hostname)
@@ -275,7 +298,9 @@ operators_group = click.Group("operators", help="Platform operators (platform sc
 def operators_create(email: str) -> None:
     operator = accounts.create_operator(db.session, email, read_password())
     db.session.commit()
-    click.echo(f"created operator {operator.email}; log in at http://{settings().server_name}/login")
+    click.echo(
+        f"created operator {operator.email}; log in at http://{settings().server_name}/login"
+    )
 
 
 # --- plugins -----------------------------------------------------------------------------------
@@ -288,19 +313,31 @@ def plugins_list() -> None:
     """Loaded, refused, skipped and missing plugins, with how many tenants use each."""
     reg = registry()
     with all_tenants():
-        usage = dict(db.session.execute(
-            select(TenantPlugin.plugin, func.count()).where(TenantPlugin.enabled.is_(True))
-            .group_by(TenantPlugin.plugin)
-        ).all())
-    rows = [(e.name, "loaded", e.version, e.distribution, str(usage.get(e.name, 0)), e.plugin.title)
-            for e in reg]
-    rows += [(r.name, "refused", r.version, r.distribution, str(usage.get(r.name, 0)), r.reason)
-             for r in reg.refused.values()]
-    rows += [(name, "skipped", "", "", str(usage.get(name, 0)), "disabled in settings")
-             for name in reg.skipped]
+        usage = dict(
+            db.session.execute(
+                select(TenantPlugin.plugin, func.count())
+                .where(TenantPlugin.enabled.is_(True))
+                .group_by(TenantPlugin.plugin)
+            ).all()
+        )
+    rows = [
+        (e.name, "loaded", e.version, e.distribution, str(usage.get(e.name, 0)), e.plugin.title)
+        for e in reg
+    ]
+    rows += [
+        (r.name, "refused", r.version, r.distribution, str(usage.get(r.name, 0)), r.reason)
+        for r in reg.refused.values()
+    ]
+    rows += [
+        (name, "skipped", "", "", str(usage.get(name, 0)), "disabled in settings")
+        for name in reg.skipped
+    ]
     known = {row[0] for row in rows}
-    rows += [(name, "missing", "", "", str(count), "enabled by tenants but not installed")
-             for name, count in usage.items() if name not in known]
+    rows += [
+        (name, "missing", "", "", str(count), "enabled by tenants but not installed")
+        for name, count in usage.items()
+        if name not in known
+    ]
     _table(("NAME", "STATE", "VERSION", "DISTRIBUTION", "TENANTS", "DETAIL"), rows)
 
 
@@ -312,8 +349,11 @@ def plugins_enable(name: str, slug: str) -> None:
     tenant = lifecycle.find(db.session, slug)
     turned_on = enablement.enable(db.session, registry(), tenant, name)
     db.session.commit()
-    click.echo(f"enabled for {slug!r}: {', '.join(turned_on)}" if turned_on
-               else f"{name!r} was already enabled for {slug!r}")
+    click.echo(
+        f"enabled for {slug!r}: {', '.join(turned_on)}"
+        if turned_on
+        else f"{name!r} was already enabled for {slug!r}"
+    )
 
 
 @plugins_group.command("disable")
@@ -324,8 +364,11 @@ def plugins_disable(name: str, slug: str) -> None:
     tenant = lifecycle.find(db.session, slug)
     changed = enablement.disable(db.session, registry(), tenant, name)
     db.session.commit()
-    click.echo(f"disabled {name!r} for {slug!r} (its data is kept)" if changed
-               else f"{name!r} was not enabled for {slug!r}")
+    click.echo(
+        f"disabled {name!r} for {slug!r} (its data is kept)"
+        if changed
+        else f"{name!r} was not enabled for {slug!r}"
+    )
 
 
 # --- serve -------------------------------------------------------------------------------------
@@ -345,8 +388,16 @@ def register(app: Any) -> None:
 
     plugins_group.add_command(new_command)
     plugins_group.add_command(purge_command)
-    for group in (db_group, tenants_group, domains_group, users_group, operators_group,
-                  plugins_group, serve_command, demo_command):
+    for group in (
+        db_group,
+        tenants_group,
+        domains_group,
+        users_group,
+        operators_group,
+        plugins_group,
+        serve_command,
+        demo_command,
+    ):
         app.cli.add_command(group)
 
 

@@ -48,10 +48,9 @@ def demo_command() -> None:
     session.commit()
     with tenant_context(tenant):
         demo_seeded.send(tenant)  # plugins add their sample data, each only once
-    session.commit()
+        session.commit()
     root = settings.server_name
     click.echo(f"demo tenant:  http://demo.{root}/")
     for email, password, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<7} {email} / {password}")
     click.echo(f"platform admin: http://{root}/admin/  ({OPERATOR[0]} / {OPERATOR[1]})")
-

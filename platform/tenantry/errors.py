@@ -35,7 +35,9 @@ def _unhandled(error: Exception):
         log.error("tenant isolation stopped a request: %s", error)
     else:
         log.exception("unhandled error on %s %s", request.method, request.path)
-    return render_error(InternalServerError(description="Something went wrong on our side. It has been logged."))
+    return render_error(
+        InternalServerError(description="Something went wrong on our side. It has been logged.")
+    )
 
 
 def init_app(app: Flask) -> None:

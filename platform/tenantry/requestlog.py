@@ -38,7 +38,8 @@ def configure_logging(settings: Settings) -> None:
     for handler in root.handlers:
         if getattr(handler, "_tenantry", False):
             handler.setFormatter(
-                JsonFormatter() if settings.log_format == "json"
+                JsonFormatter()
+                if settings.log_format == "json"
                 else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
             )
 
@@ -65,7 +66,12 @@ def _log_request(response: Response) -> Response:
         "tenant": tenant.slug if tenant else "",
     }
     log.info(
-        "%s %s %s %.1fms tenant=%s", request.method, request.path, response.status_code,
-        duration, fields["tenant"], extra={"fields": fields},
+        "%s %s %s %.1fms tenant=%s",
+        request.method,
+        request.path,
+        response.status_code,
+        duration,
+        fields["tenant"],
+        extra={"fields": fields},
     )
     return response

@@ -27,7 +27,9 @@ def init_app(app: Flask, settings: Settings) -> None:
     def _csrf_failed(error: CSRFError):
         from tenantry.errors import render_error
 
-        error.description = "The form expired or came from another site. Reload the page and try again."
+        error.description = (
+            "The form expired or came from another site. Reload the page and try again."
+        )
         return render_error(error)
 
     @app.after_request

@@ -15,6 +15,10 @@ def serve(app: Flask, settings: Settings) -> None:
     print(f"  platform admin: http://{root}/admin/", flush=True)
     print(f"  a tenant:       http://<slug>.{root}/  (demo: http://demo.{root}/)", flush=True)
     waitress_serve(
-        app, host=settings.host, port=settings.port, threads=settings.threads,
-        ident="tenantry", clear_untrusted_proxy_headers=True,
+        app,
+        host=settings.host,
+        port=settings.port,
+        threads=settings.threads,
+        ident="tenantry",
+        clear_untrusted_proxy_headers=True,
     )

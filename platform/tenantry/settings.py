@@ -8,11 +8,13 @@ This module is the only place that reads the environment or ``.env``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -20,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+from pydantic_settings import SettingsError as SourceError
 
 ENV_PREFIX = "TENANTRY_"
 
@@ -115,7 +118,8 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings, env_settings, dotenv_settings, *_toml_sources(settings_cls, init_settings, dotenv_settings))
+        tomls = _toml_sources(settings_cls, init_settings, dotenv_settings)
+        return (init_settings, env_settings, dotenv_settings, *tomls)
 
     @property
     def root_host(self) -> str:
@@ -148,23 +152,50 @@ def _toml_sources(
 ) -> list[PydanticBaseSettingsSource]:
     folder = settings_dir()
     env_file = folder / f"{_env_name(init_settings, dotenv_settings)}.toml"
-    return [
-        TomlConfigSettingsSource(settings_cls, toml_file=path)
-        for path in (env_file, folder / "default.toml")
-        if path.is_file()
-    ]
+    sources: list[PydanticBaseSettingsSource] = []
+    for path in (env_file, folder / "default.toml"):
+        if not path.is_file():
+            continue
+        try:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        except tomllib.TOMLDecodeError as error:
+            raise SettingsError(
+                f"invalid settings file {path}: {error}; expected TOML lines such as "
+                'port = 8000 or log_level = "INFO"'
+            ) from None
+    return sources
+
+
+def _dotenv() -> dict[str, str]:
+    """``.env`` as upper-case keys (what pydantic-settings reads, case-insensitively)."""
+    if not Path(".env").is_file():
+        return {}
+    return {key.upper(): value or "" for key, value in dotenv_values(".env").items()}
+
+
+def _named(env_key: str, keys: Any) -> list[str]:
+    """The variables among ``keys`` that set ``env_key`` itself or, with ``__``, a part of it."""
+    return sorted(
+        key for key in keys if key.upper() == env_key or key.upper().startswith(env_key + "__")
+    )
 
 
 def _describe_source(field: str, overrides: dict[str, Any]) -> str:
-    """Name the highest-priority source that supplied ``field`` (as pydantic-settings ranks them)."""
+    """Name the highest-priority source that supplied ``field``."""
     if field in overrides:
         return "keyword argument"
     env_key = ENV_PREFIX + field.upper()
-    if any(key.upper().startswith(env_key) for key in os.environ):
-        return f"environment variable {env_key}"
-    if Path(".env").is_file() and env_key in Path(".env").read_text().upper():
-        return f".env ({env_key})"
-    env_name = str(overrides.get("env") or os.environ.get(ENV_PREFIX + "ENV") or "development")
+    if names := _named(env_key, os.environ):
+        return "environment variable " + ", ".join(names)
+    dotenv = _dotenv()
+    if names := _named(env_key, dotenv):
+        return f".env ({', '.join(names)})"
+    env_name = str(
+        overrides.get("env")
+        or os.environ.get(ENV_PREFIX + "ENV")
+        or dotenv.get(ENV_PREFIX + "ENV")
+        or "development"
+    )
     for path in (settings_dir() / f"{env_name}.toml", settings_dir() / "default.toml"):
         if path.is_file() and field in tomllib.loads(path.read_text()):
             return str(path)
@@ -183,14 +214,24 @@ def _format_errors(error: ValidationError, overrides: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _format_source_error(error: SourceError, overrides: dict[str, Any]) -> str:
+    """pydantic-settings could not decode a value (a nested or list setting that is not JSON)."""
+    match = re.search(r'field "(\w+)"', str(error))
+    field = match.group(1) if match else "(settings)"
+    return (
+        f"invalid settings:\n  {field} (from {_describe_source(field, overrides)}): "
+        f'not valid JSON ({error.__cause__}); expected JSON such as ["a", "b"] for a list'
+    )
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Build and check the settings, or raise SettingsError with a message for a human."""
     try:
         settings = Settings(**overrides)
     except ValidationError as error:
         raise SettingsError(_format_errors(error, overrides)) from None
-    except tomllib.TOMLDecodeError as error:
-        raise SettingsError(f"invalid settings file in {settings_dir()}/: {error}") from None
+    except SourceError as error:
+        raise SettingsError(_format_source_error(error, overrides)) from None
     if settings.secret_key is None:
         if settings.env == "production":
             raise SettingsError(

@@ -76,7 +76,9 @@ class ScratchPostgres:
             connection.execute(text(f'CREATE DATABASE "{self.name}"'))
         base = make_url(ADMIN_URL).set(database=self.name)
         self.owner_url = base.render_as_string(hide_password=False)
-        self.app_url = base.set(username=APP_ROLE, password=None).render_as_string(hide_password=False)
+        self.app_url = base.set(username=APP_ROLE, password=None).render_as_string(
+            hide_password=False
+        )
 
     def drop(self) -> None:
         with self.admin.connect() as connection:
@@ -84,7 +86,9 @@ class ScratchPostgres:
         self.admin.dispose()
 
 
-def settings_for_test(tmp_path: Path, backend: str, scratch: ScratchPostgres | None = None, **overrides: Any) -> Settings:
+def settings_for_test(
+    tmp_path: Path, backend: str, scratch: ScratchPostgres | None = None, **overrides: Any
+) -> Settings:
     """Settings for a test app; the database is migrated by ``migrate_for``."""
     if backend == "postgres":
         assert scratch is not None
@@ -156,7 +160,9 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture(scope="session")
-def _session_app(backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+def _session_app(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Flask:
     scratch = request.getfixturevalue("_scratch_postgres") if backend == "postgres" else None
     return build_app(settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch))
 
@@ -209,7 +215,9 @@ def make_user(app: Flask) -> Callable[..., Any]:
     def make(tenant: Any, email: str | None = None, role: str = "member") -> tuple[str, str]:
         email = email or f"user{next(counter)}@{tenant.slug}.test"
         with app.app_context():
-            accounts.create_user(db.session, db.session.get(Tenant, tenant.id), email, PASSWORD, role)
+            accounts.create_user(
+                db.session, db.session.get(Tenant, tenant.id), email, PASSWORD, role
+            )
             db.session.commit()
         return email, PASSWORD
 
@@ -234,26 +242,38 @@ def host_of(tenant: Any) -> str:
     return f"{tenant.slug}.{ROOT}"
 
 
+class HostClient(FlaskClient):
+    """A test client that sends every request to one Host (a tenant's or the root)."""
+
+    def __init__(self, *args: Any, host: str = ROOT, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.host = host
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        if not (args and not isinstance(args[0], str)):
+            kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+
+def client_for(app: Flask, host: str) -> HostClient:
+    return HostClient(app, app.response_class, use_cookies=True, host=host)
+
+
 @pytest.fixture
 def tenant_client(app: Flask) -> Callable[[Any], FlaskClient]:
-    """A test client whose requests carry the tenant's Host."""
-
-    def make(tenant: Any) -> FlaskClient:
-        client = app.test_client()
-        client.environ_base["HTTP_HOST"] = host_of(tenant)
-        return client
-
-    return make
+    """``tenant_client(tenant)``: a test client whose requests carry the tenant's Host."""
+    return lambda tenant: client_for(app, host_of(tenant))
 
 
 @pytest.fixture
 def platform_client(app: Flask) -> FlaskClient:
-    client = app.test_client()
-    client.environ_base["HTTP_HOST"] = ROOT
-    return client
+    """A test client on the root host (landing page, platform admin)."""
+    return client_for(app, ROOT)
 
 
-CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

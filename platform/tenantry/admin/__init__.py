@@ -19,10 +19,17 @@ class ScopedAdmin(Admin):
     tenantry_scope: str
 
 
-def _admin(app: Flask, scope: str, name: str, url: str, endpoint: str, index: IndexView) -> ScopedAdmin:
+def _admin(
+    app: Flask, scope: str, name: str, url: str, endpoint: str, index: IndexView
+) -> ScopedAdmin:
     admin = ScopedAdmin(
-        app, name=name, url=url, endpoint=endpoint, index_view=index,
-        theme=Bootstrap4Theme(swatch="default", fluid=True), csp_nonce_generator=csp_nonce,
+        app,
+        name=name,
+        url=url,
+        endpoint=endpoint,
+        index_view=index,
+        theme=Bootstrap4Theme(swatch="default", fluid=True),
+        csp_nonce_generator=csp_nonce,
     )
     admin.tenantry_scope = scope
     return admin
@@ -44,18 +51,34 @@ def _add(admin: ScopedAdmin, view: BaseView, plugin: str | None = None) -> None:
 def init_admin(app: Flask, registry: PluginRegistry) -> None:
     from tenantry.admin import platform, tenant
 
-    operators = _admin(app, PLATFORM, "Tenantry platform", "/admin", "admin", platform.Dashboard(url="/admin", endpoint="admin"))
+    operators = _admin(
+        app,
+        PLATFORM,
+        "Tenantry platform",
+        "/admin",
+        "admin",
+        platform.Dashboard(url="/admin", endpoint="admin"),
+    )
     for view in platform.views(registry):
         _add(operators, view)
-    manage = _admin(app, TENANT, "Admin", "/manage", "manage", tenant.Dashboard(url="/manage", endpoint="manage"))
+    manage = _admin(
+        app,
+        TENANT,
+        "Admin",
+        "/manage",
+        "manage",
+        tenant.Dashboard(url="/manage", endpoint="manage"),
+    )
     for view in tenant.views():
         _add(manage, view)
 
     seen: set[str] = set()
     for entry in list(registry):
         try:
-            for admin, factory in ((operators, entry.plugin.platform_admin_views),
-                                   (manage, entry.plugin.tenant_admin_views)):
+            for admin, factory in (
+                (operators, entry.plugin.platform_admin_views),
+                (manage, entry.plugin.tenant_admin_views),
+            ):
                 for view in factory() if factory else ():
                     key = f"{admin.endpoint}_{view.endpoint}"
                     if key in seen or key in app.blueprints:
@@ -68,8 +91,10 @@ def init_admin(app: Flask, registry: PluginRegistry) -> None:
     @app.before_request
     def _operators_see_all_tenants() -> None:
         # The platform admin works across tenants on purpose, and only there.
-        if g.get("tenant") is None and request.blueprint and (
-            request.blueprint == "admin" or request.blueprint.startswith("admin_")
+        if (
+            g.get("tenant") is None
+            and request.blueprint
+            and (request.blueprint == "admin" or request.blueprint.startswith("admin_"))
         ):
             scope = g._tenant_scope = ExitStack()
             scope.enter_context(all_tenants())

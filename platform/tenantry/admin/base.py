@@ -25,6 +25,7 @@ from tenantry.plugins.runtime import is_enabled, runtime
 PLATFORM = "platform"
 TENANT = "tenant"
 
+
 class _CurrentSession:
     """What Flask-Admin sees as its session: always the current request's TenantSession.
 
@@ -91,7 +92,9 @@ class ModelView(SecureView, SqlaModelView):
     can_view_details = True
     can_export = False
 
-    def __init__(self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any):
+    def __init__(
+        self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any
+    ):
         super().__init__(model, session_proxy, name=name, endpoint=endpoint, **kwargs)
 
     def get_count_query(self):

@@ -40,7 +40,9 @@ class Dashboard(IndexView):
     @expose("/")
     def index(self):
         session = db.session
-        by_status = dict(session.execute(select(Tenant.status, func.count()).group_by(Tenant.status)).all())
+        by_status = dict(
+            session.execute(select(Tenant.status, func.count()).group_by(Tenant.status)).all()
+        )
         registry = runtime().registry
         return self.render(
             "tenantry_admin/dashboard.html",
@@ -93,7 +95,9 @@ class TenantView(ModelView):
         return super().update_model(form, model)
 
     def _set_status(self, ids: list[str], status: str, done: str) -> None:
-        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_([int(i) for i in ids]))):
+        for tenant in db.session.scalars(
+            select(Tenant).where(Tenant.id.in_([int(i) for i in ids]))
+        ):
             try:
                 lifecycle.set_status(db.session, tenant, status)
             except lifecycle.LifecycleError as error:
@@ -109,7 +113,11 @@ class TenantView(ModelView):
     def action_resume(self, ids):
         self._set_status(ids, "active", "resumed")
 
-    @action("soft_delete", "Delete", "Delete the selected tenants? Their sites will answer 404; data is kept.")
+    @action(
+        "soft_delete",
+        "Delete",
+        "Delete the selected tenants? Their sites will answer 404; data is kept.",
+    )
     def action_delete(self, ids):
         self._set_status(ids, "deleted", "deleted")
 
@@ -132,7 +140,10 @@ class TenantView(ModelView):
                 elif verb == "settings":
                     plugin = registry.get(name)
                     enablement.update_settings(
-                        db.session, registry, tenant, name,
+                        db.session,
+                        registry,
+                        tenant,
+                        name,
                         settings_form.submitted(plugin.settings if plugin else None),
                     )
                     flash(f"Settings of {name} saved.", "success")
@@ -145,23 +156,34 @@ class TenantView(ModelView):
             except enablement.EnablementError as error:
                 db.session.rollback()
                 flash(str(error), "error")
-        return self.render("tenantry_admin/tenant_plugins.html", tenant=tenant,
-                           **plugin_rows(registry, tenant.id, errors))
+        return self.render(
+            "tenantry_admin/tenant_plugins.html",
+            tenant=tenant,
+            **plugin_rows(registry, tenant.id, errors),
+        )
 
 
-def plugin_rows(registry: PluginRegistry, tenant_id: int, errors: dict[str, dict[str, str]]) -> dict:
-    rows = {r.plugin: r for r in db.session.scalars(
-        select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id))}
+def plugin_rows(
+    registry: PluginRegistry, tenant_id: int, errors: dict[str, dict[str, str]]
+) -> dict:
+    rows = {
+        r.plugin: r
+        for r in db.session.scalars(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id))
+    }
     entries = []
     for entry in registry:
         row = rows.get(entry.name)
         posted = settings_form.submitted(entry.plugin.settings) if entry.name in errors else None
-        entries.append({
-            "entry": entry,
-            "enabled": bool(row and row.enabled),
-            "fields": settings_form.fields(entry.plugin.settings, posted or (row.settings if row else {})),
-            "errors": errors.get(entry.name, {}),
-        })
+        entries.append(
+            {
+                "entry": entry,
+                "enabled": bool(row and row.enabled),
+                "fields": settings_form.fields(
+                    entry.plugin.settings, posted or (row.settings if row else {})
+                ),
+                "errors": errors.get(entry.name, {}),
+            }
+        )
     missing = [name for name, row in rows.items() if row.enabled and name not in registry]
     return {"plugins": entries, "missing": missing}
 
@@ -218,7 +240,8 @@ class OperatorView(ModelView):
     form_columns = ("email", "active")
     form_extra_fields = {
         "password": PasswordField(
-            "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+            "Password",
+            validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
             description="Leave empty to keep the current password.",
         )
     }
@@ -235,11 +258,19 @@ class PluginsView(AdminPage):
     @expose("/")
     def index(self):
         registry = runtime().registry
-        usage = dict(db.session.execute(
-            select(TenantPlugin.plugin, func.count()).where(TenantPlugin.enabled.is_(True))
-            .group_by(TenantPlugin.plugin)).all())
-        missing = sorted(set(usage) - set(registry.loaded) - set(registry.refused) - set(registry.skipped))
-        return self.render("tenantry_admin/plugins.html", registry=registry, usage=usage, missing=missing)
+        usage = dict(
+            db.session.execute(
+                select(TenantPlugin.plugin, func.count())
+                .where(TenantPlugin.enabled.is_(True))
+                .group_by(TenantPlugin.plugin)
+            ).all()
+        )
+        missing = sorted(
+            set(usage) - set(registry.loaded) - set(registry.refused) - set(registry.skipped)
+        )
+        return self.render(
+            "tenantry_admin/plugins.html", registry=registry, usage=usage, missing=missing
+        )
 
 
 def views(registry: PluginRegistry) -> Iterable:

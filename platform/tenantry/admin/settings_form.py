@@ -18,12 +18,21 @@ def fields(model: type[BaseModel] | None, values: dict[str, Any]) -> list[dict[s
     rows = []
     for name, info in model.model_fields.items():
         annotation = info.annotation
-        kind = "checkbox" if annotation is bool else "number" if annotation in (int, float) else "text"
+        kind = (
+            "checkbox" if annotation is bool else "number" if annotation in (int, float) else "text"
+        )
         value = values.get(name, info.get_default(call_default_factory=True))
         if kind == "text" and not isinstance(value, str):
             value = json.dumps(value)
-        rows.append({"name": name, "label": info.title or name.replace("_", " ").capitalize(),
-                     "help": info.description or "", "kind": kind, "value": value})
+        rows.append(
+            {
+                "name": name,
+                "label": info.title or name.replace("_", " ").capitalize(),
+                "help": info.description or "",
+                "kind": kind,
+                "value": value,
+            }
+        )
     return rows
 
 

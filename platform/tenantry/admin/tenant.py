@@ -13,11 +13,12 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
 from tenantry.admin import settings_form
 from tenantry.admin.base import AdminPage, IndexView, ModelView
 from tenantry.admin.platform import plugin_rows
+from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, User
 from tenantry.db import db
 from tenantry.plugins import enablement
@@ -44,11 +45,12 @@ class TenantUserView(ModelView):
     form_overrides = {"role": SelectField}
     form_args = {
         "role": {"choices": [(r, r) for r in ROLES]},
-        "email": {"validators": [InputRequired(), Email(), Length(max=254)]},
+        "email": {"validators": [InputRequired(), EMAIL_SHAPE, Length(max=254)]},
     }
     form_extra_fields = {
         "password": PasswordField(
-            "Password", validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+            "Password",
+            validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
             description="Required for a new account; leave empty to keep the current one.",
         )
     }
@@ -57,7 +59,9 @@ class TenantUserView(ModelView):
         model.email = model.email.strip().lower()
         with db.session.no_autoflush:
             clash = db.session.scalar(
-                select(User.id).where(func.lower(User.email) == model.email, User.id != (model.id or 0))
+                select(User.id).where(
+                    func.lower(User.email) == model.email, User.id != (model.id or 0)
+                )
             )
         if clash is not None:
             raise ValidationError(f"{model.email} already has an account here")
@@ -65,7 +69,11 @@ class TenantUserView(ModelView):
             model.set_password(form.password.data)
         elif is_created:
             raise ValidationError("A new account needs a password.")
-        if not is_created and model.id == current_user.user.id and (model.role != "admin" or not model.active):
+        if (
+            not is_created
+            and model.id == current_user.user.id
+            and (model.role != "admin" or not model.active)
+        ):
             raise ValidationError("You cannot remove your own admin rights or disable yourself.")
 
     def delete_model(self, model):
@@ -89,8 +97,9 @@ class PluginSettingsPage(AdminPage):
             try:
                 if plugin is None or name not in runtime().enabled():
                     raise enablement.EnablementError(f"plugin {name!r} is not enabled here")
-                enablement.update_settings(db.session, registry, tenant, name,
-                                           settings_form.submitted(plugin.settings))
+                enablement.update_settings(
+                    db.session, registry, tenant, name, settings_form.submitted(plugin.settings)
+                )
                 db.session.commit()
                 flash(f"Settings of {plugin.title} saved.", "success")
                 return redirect(url_for(".index"))

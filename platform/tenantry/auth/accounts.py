@@ -22,8 +22,14 @@ def _email(raw: str) -> str:
     return email
 
 
-def create_user(session: Session, tenant: Tenant, email: str, password: str, role: str = "member",
-                name: str = "") -> User:
+def create_user(
+    session: Session,
+    tenant: Tenant,
+    email: str,
+    password: str,
+    role: str = "member",
+    name: str = "",
+) -> User:
     if role not in ROLES:
         raise AccountError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
     email = _email(email)

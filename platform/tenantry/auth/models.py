@@ -6,7 +6,7 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
+from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -94,6 +94,11 @@ class ApiToken(TenantScoped, Base):
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
         """A new token and its secret, which is shown once and never stored."""
         secret = cls.PREFIX + secrets.token_urlsafe(32)
-        token = cls(user=user, tenant_id=user.tenant_id, name=name, token_hash=cls.digest(secret),
-                    hint=secret[:10])
+        token = cls(
+            user=user,
+            tenant_id=user.tenant_id,
+            name=name,
+            token_hash=cls.digest(secret),
+            hint=secret[:10],
+        )
         return token, secret

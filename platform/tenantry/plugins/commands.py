@@ -22,7 +22,9 @@ def purge_command(name: str) -> None:
     registry = runtime().registry
     entry = registry.loaded.get(name)
     if entry is None:
-        raise click.ClickException(f"plugin {name!r} is not loaded; only a loaded plugin can be purged")
+        raise click.ClickException(
+            f"plugin {name!r} is not loaded; only a loaded plugin can be purged"
+        )
     if entry.plugin.migrations is None:
         raise click.ClickException(f"plugin {name!r} has no migrations, so no tables to drop")
     dependents = registry.dependents(name)
@@ -40,8 +42,14 @@ def purge_command(name: str) -> None:
 
 @click.command("new")
 @click.argument("name")
-@click.option("--path", "parent", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
-              show_default=True, help="Folder to create the distribution in.")
+@click.option(
+    "--path",
+    "parent",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Folder to create the distribution in.",
+)
 def new_command(name: str, parent: Path) -> None:
     """Scaffold a complete, installable plugin distribution."""
     try:
@@ -49,5 +57,7 @@ def new_command(name: str, parent: Path) -> None:
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"created {target}")
-    click.echo(f"next: pip install -e {target} && tenantry db upgrade && "
-               f"tenantry plugins enable {name} --tenant <slug>")
+    click.echo(
+        f"next: pip install -e {target} && tenantry db upgrade && "
+        f"tenantry plugins enable {name} --tenant <slug>"
+    )

@@ -98,5 +98,7 @@ class Plugin:
         if self.migrations is not None and not Path(self.migrations).is_dir():
             found.append(f"migrations directory {self.migrations} does not exist")
         if not self.prefix.startswith("/") or self.prefix in ("/", "/admin", "/static"):
-            found.append(f"url_prefix {self.prefix!r} must be a path of its own such as /{self.name}")
+            found.append(
+                f"url_prefix {self.prefix!r} must be a path of its own such as /{self.name}"
+            )
         return found

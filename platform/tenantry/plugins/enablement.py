@@ -32,7 +32,9 @@ class PluginSettingsError(EnablementError):
         super().__init__(f"invalid settings for plugin {plugin!r}: {detail}")
 
 
-def validate_settings(registry: PluginRegistry, name: str, values: dict[str, Any]) -> dict[str, Any]:
+def validate_settings(
+    registry: PluginRegistry, name: str, values: dict[str, Any]
+) -> dict[str, Any]:
     """Return the settings as the plugin's model normalises them, or raise with field errors."""
     plugin = registry.get(name)
     if plugin is None or plugin.settings is None:
@@ -163,7 +165,9 @@ class EnabledCache:
             plugin = self._registry.get(name)
             if plugin is None:
                 continue  # uninstalled or refused: the tenant simply no longer sees it
-            settings[name] = plugin.settings.model_validate(values or {}) if plugin.settings else None
+            settings[name] = (
+                plugin.settings.model_validate(values or {}) if plugin.settings else None
+            )
         entry = Enabled(revision, settings)
         with self._lock:
             self._entries[tenant_id] = entry

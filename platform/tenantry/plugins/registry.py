@@ -178,7 +178,9 @@ def _order(registry: PluginRegistry, candidates: dict) -> None:
             try:
                 req = Requirement(text)
             except InvalidRequirement as error:
-                registry.refused[name] = Refusal(name, f"bad requirement {text!r}: {error}", dist, ver)
+                registry.refused[name] = Refusal(
+                    name, f"bad requirement {text!r}: {error}", dist, ver
+                )
                 break
             found = _installed_version(req.name)
             if found is None:
@@ -206,9 +208,11 @@ def _order(registry: PluginRegistry, candidates: dict) -> None:
                 candidates[name][3],
             )
             graph.pop(name, None)
-        order = list(graphlib.TopologicalSorter(
-            {n: {d for d in deps if d in graph} for n, deps in graph.items()}
-        ).static_order())
+        order = list(
+            graphlib.TopologicalSorter(
+                {n: {d for d in deps if d in graph} for n, deps in graph.items()}
+            ).static_order()
+        )
     for name in order:
         if name not in candidates or name in registry.refused:
             continue

@@ -25,7 +25,9 @@ def scaffold(name: str, parent: Path) -> Path:
     for source in sorted(TEMPLATE.rglob("*")):
         if source.is_dir() or "__pycache__" in source.parts:
             continue
-        relative = Path(*(part.replace("plugin_name", name) for part in source.relative_to(TEMPLATE).parts))
+        relative = Path(
+            *(part.replace("plugin_name", name) for part in source.relative_to(TEMPLATE).parts)
+        )
         destination = target / relative.with_name(relative.name.removesuffix(".tmpl"))
         destination.parent.mkdir(parents=True, exist_ok=True)
         text = source.read_text()

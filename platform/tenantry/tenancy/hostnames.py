@@ -7,8 +7,28 @@ import re
 from tenantry.tenancy.errors import InvalidName
 
 RESERVED_SLUGS = frozenset(
-    {"www", "admin", "api", "static", "app", "assets", "cdn", "mail", "smtp", "ftp", "root",
-     "localhost", "status", "help", "support", "docs", "blog", "auth", "login", "platform"}
+    {
+        "www",
+        "admin",
+        "api",
+        "static",
+        "app",
+        "assets",
+        "cdn",
+        "mail",
+        "smtp",
+        "ftp",
+        "root",
+        "localhost",
+        "status",
+        "help",
+        "support",
+        "docs",
+        "blog",
+        "auth",
+        "login",
+        "platform",
+    }
 )
 _LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 MAX_HOST_LENGTH = 253

@@ -54,8 +54,11 @@ def set_status(session: Session, tenant: Tenant, status: str) -> None:
     tenant.status = status
     tenant.revision += 1
     session.flush()
-    signal = {"suspended": signals.tenant_suspended, "active": signals.tenant_resumed,
-              "deleted": signals.tenant_deleted}[status]
+    signal = {
+        "suspended": signals.tenant_suspended,
+        "active": signals.tenant_resumed,
+        "deleted": signals.tenant_deleted,
+    }[status]
     signal.send(tenant)
 
 
@@ -75,9 +78,11 @@ def row_counts(session: Session, tenant: Tenant) -> dict[str, int]:
     with all_tenants():
         return {
             name: session.scalar(
-                select(func.count()).select_from(Base.metadata.tables[name])
+                select(func.count())
+                .select_from(Base.metadata.tables[name])
                 .where(Base.metadata.tables[name].c.tenant_id == tenant.id)
-            ) or 0
+            )
+            or 0
             for name in tenant_tables(Base.metadata)
         }
 

@@ -27,7 +27,7 @@ class TenantScoped:
     """
 
     @declared_attr
-    def tenant_id(cls) -> Mapped[int]:  # noqa: N805
+    def tenant_id(cls) -> Mapped[int]:
         return mapped_column(
             ForeignKey(f"{TENANT_TABLE}.id", ondelete="CASCADE"), index=True, nullable=False
         )
@@ -45,7 +45,9 @@ class TenantScoped:
             table.append_constraint(UniqueConstraint("tenant_id", "id"))
 
 
-def tenant_foreign_key(column: str, target_table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+def tenant_foreign_key(
+    column: str, target_table: str, *, ondelete: str | None = None
+) -> ForeignKeyConstraint:
     """A composite foreign key ``(tenant_id, column) -> target(tenant_id, id)``.
 
     Use it in ``__table_args__`` of a TenantScoped model for every reference to

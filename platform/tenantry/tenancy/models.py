@@ -19,7 +19,9 @@ def utcnow() -> datetime:
 
 class Tenant(Global, Base):
     __tablename__ = "tenantry_tenant"
-    __table_args__ = (CheckConstraint("status IN ('active', 'suspended', 'deleted')", name="status"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('active', 'suspended', 'deleted')", name="status"),
+    )
     __affects_hosts__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,9 +48,12 @@ class TenantSession(Session):
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         # The identity map answers without SQL, so check the row's owner here too.
         found = super().get(entity, ident, **kwargs)
-        if isinstance(found, TenantScoped) and not bypassing():
-            if found.tenant_id != require_tenant_id():
-                return None
+        if (
+            isinstance(found, TenantScoped)
+            and not bypassing()
+            and found.tenant_id != require_tenant_id()
+        ):
+            return None
         return found
 
     def tenant_state(self) -> tuple[str, int, str, str] | None:
@@ -71,9 +74,7 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
     if connection.dialect.name == "postgresql":
         wanted = _rls_wanted()
         params = {"tenant": wanted[0], "bypass": wanted[1], "id": tenant.id if tenant else None}
-        row = connection.exec_driver_sql(
-            _SET_RLS_AND_STATE if tenant else _SET_RLS, params
-        ).first()
+        row = connection.exec_driver_sql(_SET_RLS_AND_STATE if tenant else _SET_RLS, params).first()
         session.info[RLS_KEY] = wanted
     elif tenant is not None:
         row = connection.exec_driver_sql(_STATE, (tenant.id,)).first()
@@ -111,6 +112,14 @@ def _scope(state: ORMExecuteState) -> None:
             include_aliases=True,
         )
     )
+
+
+@event.listens_for(TenantScoped, "init", propagate=True)
+def _stamp_on_creation(target: TenantScoped, _args: Any, kwargs: dict[str, Any]) -> None:
+    """A row made inside a tenant's context belongs to that tenant from the start."""
+    tenant = get_tenant()
+    if tenant is not None and "tenant_id" not in kwargs:
+        target.tenant_id = tenant.id
 
 
 @event.listens_for(TenantSession, "before_flush")

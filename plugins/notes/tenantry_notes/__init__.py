@@ -1,0 +1,84 @@
+"""Notes: the reference plugin. Copy this folder to start your own.
+
+Shows every part of the contract: a blueprint with pages and a JSON API, a
+TenantScoped model with a composite foreign key to the tenant's users, a
+migration branch, per-tenant settings, navigation, a dashboard slot, signals
+for other plugins and admin views for both admins.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+from flask import render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from tenantry import NavItem, Plugin, db
+from tenantry_notes.admin import platform_views, tenant_views
+from tenantry_notes.api import api
+from tenantry_notes.models import Note
+from tenantry_notes.settings import NotesSettings
+from tenantry_notes.views import bp
+
+bp.register_blueprint(api, url_prefix="/api")
+
+
+def recent_notes() -> str:
+    if not current_user.is_authenticated or current_user.user is None:
+        return ""
+    notes = db.session.scalars(select(Note).order_by(Note.updated_at.desc()).limit(5)).all()
+    return render_template("notes/_recent.html", notes=notes)
+
+
+def seed_demo(_tenant: object) -> None:
+    if db.session.scalar(select(Note.id).limit(1)) is not None:
+        return
+    from tenantry.auth.models import User
+
+    author = db.session.scalar(select(User).where(User.role == "admin").limit(1))
+    samples = [
+        (
+            "Welcome to Tenantry",
+            "This is **your** tenant. Everything here is visible to your "
+            "team only.\n\n- Notes support *Markdown*\n- Tag them\n- Search them",
+            "welcome",
+        ),
+        (
+            "Meeting notes",
+            "## Agenda\n1. Roadmap\n2. Hiring\n\n> Ship small, ship often.",
+            "meetings,team",
+        ),
+        (
+            "API",
+            "Create a token under *API tokens*, then:\n\n"
+            "    curl -H 'Authorization: Bearer TOKEN' http://demo.localhost:8000/notes/api/notes",
+            "dev",
+        ),
+    ]
+    for title, body, tags in samples:
+        db.session.add(Note(title=title, body=body, tags=tags, author=author))
+
+
+def _demo_receiver():
+    from tenantry.demo import demo_seeded
+
+    return (demo_seeded, seed_demo)
+
+
+plugin = Plugin(
+    name="notes",
+    title="Notes",
+    description="Markdown notes with tags, search and a JSON API.",
+    requires=["tenantry>=0.1,<1"],
+    blueprint=bp,
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    settings=NotesSettings,
+    nav=[NavItem("Notes", "notes.index")],
+    slots={"tenant_dashboard": recent_notes},
+    receivers=[_demo_receiver()],
+    tenant_admin_views=tenant_views,
+    platform_admin_views=platform_views,
+)
+__version__ = version("tenantry-notes")

@@ -1,0 +1,32 @@
+"""Admin views: a tenant's own notes (tenant admin); every tenant's notes (platform, read-only)."""
+
+from __future__ import annotations
+
+from tenantry.admin.base import ModelView
+from tenantry.admin.platform import _tenant_slug
+from tenantry_notes.models import Note
+
+
+class TenantNotesView(ModelView):
+    column_list = ("title", "tags", "author", "updated_at")
+    column_searchable_list = ("title", "body", "tags")
+    column_filters = ("updated_at", "created_at")
+    column_default_sort = ("updated_at", True)
+    form_columns = ("title", "body", "tags")
+
+
+class PlatformNotesView(ModelView):
+    can_create = can_edit = can_delete = False
+    column_list = ("tenant_id", "title", "tags", "updated_at")
+    column_labels = {"tenant_id": "Tenant"}
+    column_formatters = {"tenant_id": _tenant_slug}
+    column_filters = ("tenant_id", "updated_at")
+    column_searchable_list = ("title",)
+
+
+def tenant_views():
+    return [TenantNotesView(Note, name="Notes", endpoint="notes_note")]
+
+
+def platform_views():
+    return [PlatformNotesView(Note, name="Notes", endpoint="notes_note", category="Plugins")]

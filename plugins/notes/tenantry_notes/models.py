@@ -1,0 +1,45 @@
+"""A note belongs to one tenant (TenantScoped) and to the user who wrote it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tenantry import Base, TenantScoped, tenant_foreign_key
+from tenantry.auth.models import User
+from tenantry.tenancy.models import utcnow
+
+
+class Note(TenantScoped, Base):
+    __tablename__ = "notes_note"
+    __table_args__ = (
+        tenant_foreign_key("author_id", "tenantry_user"),
+        Index("ix_notes_note_tenant_updated", "tenant_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    #: Normalised: lowercase, comma-separated, sorted, without duplicates.
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    author_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    author: Mapped[User | None] = relationship()
+
+    @property
+    def tag_list(self) -> list[str]:
+        return [tag for tag in self.tags.split(",") if tag]
+
+    @staticmethod
+    def normalise_tags(raw: str | list[str]) -> str:
+        items = raw.split(",") if isinstance(raw, str) else raw
+        return ",".join(sorted({t.strip().lower()[:40] for t in items if t and t.strip()}))
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,85 @@
+"""The notes pages on a tenant host: list, read, write, delete (login required)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from tenantry import db
+from tenantry.pagination import paginate
+from tenantry_notes import service
+from tenantry_notes.forms import NoteForm
+from tenantry_notes.models import Note
+from tenantry_notes.render import to_html
+
+bp = Blueprint("notes", __name__, template_folder="templates")
+
+
+@bp.before_request
+@login_required
+def _members_only() -> None:
+    """Every notes page and API call needs a logged-in user of this tenant."""
+    if current_user.user is None:
+        abort(403)
+
+
+def _get(note_id: int) -> Note:
+    note = db.session.get(Note, note_id)  # another tenant's id is simply not found
+    if note is None:
+        abort(404, description="There is no such note.")
+    return note
+
+
+@bp.get("/")
+def index():
+    q, tag = request.args.get("q", ""), request.args.get("tag", "")
+    page = paginate(
+        db.session,
+        service.search(q, tag),
+        request.args.get("page", 1, type=int),
+        service.settings().per_page,
+    )
+    return render_template("notes/index.html", page=page, q=q, tag=tag)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = NoteForm()
+    if form.validate_on_submit():
+        try:
+            note = service.create(form.data, current_user.user)
+        except service.NoteInvalid as error:
+            form.body.errors = [error.errors["body"]]
+        else:
+            flash("Note created.", "success")
+            return redirect(url_for(".show", note_id=note.id))
+    return render_template("notes/form.html", form=form, note=None)
+
+
+@bp.get("/<int:note_id>")
+def show(note_id: int):
+    note = _get(note_id)
+    html = to_html(note.body, service.settings().allow_markdown)
+    return render_template("notes/show.html", note=note, html=html)
+
+
+@bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
+def edit(note_id: int):
+    note = _get(note_id)
+    form = NoteForm(obj=note, tags=", ".join(note.tag_list))
+    if form.validate_on_submit():
+        try:
+            service.update(note, form.data)
+        except service.NoteInvalid as error:
+            form.body.errors = [error.errors["body"]]
+        else:
+            flash("Note saved.", "success")
+            return redirect(url_for(".show", note_id=note.id))
+    return render_template("notes/form.html", form=form, note=note)
+
+
+@bp.post("/<int:note_id>/delete")
+def delete(note_id: int):
+    service.delete(_get(note_id))
+    flash("Note deleted.", "success")
+    return redirect(url_for(".index"))
