@@ -1,0 +1,40 @@
+"""A task belongs to one tenant and may point at one of that tenant's notes."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Date, DateTime, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tenantry import Base, TenantScoped, tenant_foreign_key
+from tenantry.tenancy.models import utcnow
+from tenantry_notes.models import Note
+
+
+class Task(TenantScoped, Base):
+    __tablename__ = "tasks_task"
+    __table_args__ = (
+        # (tenant_id, note_id) -> notes_note(tenant_id, id): never another tenant's note.
+        tenant_foreign_key("note_id", "notes_note"),
+        Index("ix_tasks_task_tenant_done", "tenant_id", "done"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    done: Mapped[bool] = mapped_column(default=False)
+    due: Mapped[date | None] = mapped_column(Date)
+    note_id: Mapped[int | None] = mapped_column(index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    # View-only: assigning None to a relationship over a composite key would null
+    # tenant_id too, so links are changed through note_id.
+    note: Mapped[Note | None] = relationship(viewonly=True)
+
+    @property
+    def overdue(self) -> bool:
+        return not self.done and self.due is not None and self.due < date.today()
+
+    def __str__(self) -> str:
+        return self.title
