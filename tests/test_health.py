@@ -21,6 +21,8 @@ def test_readyz_is_503_when_migrations_are_pending(app, platform_client):
     try:
         response = platform_client.get("/readyz")
     finally:
-        app.extensions["tenantry.heads"] = {"0001"} | set(app.extensions["tenantry.heads"]) - {"not-applied-yet"}
+        app.extensions["tenantry.heads"] = {"0001"} | set(app.extensions["tenantry.heads"]) - {
+            "not-applied-yet"
+        }
     assert response.status_code == 503
     assert "tenantry db upgrade" in response.json["hint"]
