@@ -17,12 +17,11 @@ def test_health_answers_on_tenant_hosts_without_login(make_tenant, tenant_client
 
 
 def test_readyz_is_503_when_migrations_are_pending(app, platform_client):
-    app.extensions["tenantry.heads"] = {"0001", "not-applied-yet"}
+    expected = app.extensions["tenantry.heads"]
+    app.extensions["tenantry.heads"] = expected | {"not-applied-yet"}
     try:
         response = platform_client.get("/readyz")
     finally:
-        app.extensions["tenantry.heads"] = {"0001"} | set(app.extensions["tenantry.heads"]) - {
-            "not-applied-yet"
-        }
+        app.extensions["tenantry.heads"] = expected
     assert response.status_code == 503
     assert "tenantry db upgrade" in response.json["hint"]

@@ -88,6 +88,7 @@ def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str
                 hook = registry.loaded[plugin_name].plugin.on_enable
                 if hook is not None:
                     hook(ref)
+            session.flush()  # what the hooks wrote belongs to this tenant: flush it here
     return turned_on
 
 
@@ -112,6 +113,7 @@ def disable(session: Session, registry: PluginRegistry, tenant: Tenant, name: st
     if plugin is not None and plugin.on_disable is not None:
         with tenant_context(tenant) as ref:
             plugin.on_disable(ref)
+            session.flush()
     return True
 
 

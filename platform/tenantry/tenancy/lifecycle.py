@@ -24,6 +24,10 @@ from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.rls import tenant_tables
 
 
+#: Never exported: hashes of passwords and tokens stay in the database they protect.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+
+
 class LifecycleError(Exception):
     """A refused lifecycle change; the message says why."""
 
@@ -105,7 +109,8 @@ def export(session: Session, tenant: Tenant, batch: int = 1000) -> Iterator[str]
             query = select(table).where(table.c.tenant_id == tenant.id).order_by(*table.primary_key)
             result = session.execute(query.execution_options(yield_per=batch))
             for row in result.mappings():
-                yield json.dumps({"table": name, "row": dict(row)}, default=_json_default)
+                values = {k: v for k, v in row.items() if k not in SECRET_COLUMNS}
+                yield json.dumps({"table": name, "row": values}, default=_json_default)
 
 
 def add_domain(session: Session, tenant: Tenant, hostname: str, root_host: str) -> Domain:

@@ -20,8 +20,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, inspect
+from sqlalchemy import Table, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
+from sqlalchemy.sql.visitors import iterate
 
 from tenantry.tenancy.context import bypassing, get_tenant, require_tenant_id
 from tenantry.tenancy.errors import NoTenantError, TenantViolation
@@ -94,7 +95,27 @@ def _sync_rls(session: Session) -> None:
 
 
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
-    return any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers)
+    """Whether a statement reads or writes a tenant-scoped table anywhere in it.
+
+    ``all_mappers`` only names top-level entities; ``select(func.count())
+    .select_from(Note)`` or a subquery would slip past it, so walk the statement.
+    """
+    if any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers):
+        return True
+    tables = _tenant_tables()
+    return any(
+        isinstance(element, Table) and element in tables for element in iterate(state.statement)
+    )
+
+
+def _tenant_tables() -> frozenset[Table]:
+    from tenantry.db import Base
+
+    return frozenset(
+        mapper.local_table
+        for mapper in Base.registry.mappers
+        if issubclass(mapper.class_, TenantScoped)
+    )
 
 
 @event.listens_for(TenantSession, "do_orm_execute")
@@ -102,9 +123,16 @@ def _scope(state: ORMExecuteState) -> None:
     _sync_rls(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if bypassing() or not _touches_tenant_data(state):
+    if bypassing():
         return
-    tenant_id = require_tenant_id()
+    tenant = get_tenant()
+    if tenant is None:
+        if _touches_tenant_data(state):
+            require_tenant_id()  # raises NoTenantError with the explanation
+        return
+    # Always attached under a tenant: the option applies to the scoped entities
+    # wherever they appear (FROM, joins, subqueries) and is a no-op elsewhere.
+    tenant_id = tenant.id
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped,

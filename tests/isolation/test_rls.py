@@ -1,0 +1,84 @@
+"""PostgreSQL row-level security: the database's guard behind the ORM's (raw SQL included)."""
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import ProgrammingError
+
+from tenantry import all_tenants, db, tenant_context
+
+
+@pytest.fixture
+def pg(backend, session):
+    if backend != "postgres":
+        pytest.skip("row-level security is PostgreSQL's; on SQLite the ORM layer is the guard")
+    return session
+
+
+def test_the_app_role_is_neither_superuser_nor_bypassrls(pg):
+    row = pg.execute(
+        text("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user")
+    ).one()
+    assert tuple(row) == (False, False)
+
+
+def test_raw_sql_in_a_tenant_context_returns_only_that_tenants_rows(pg, acme, bravo):
+    with tenant_context(acme.tenant):
+        titles = pg.scalars(text("SELECT title FROM notes_note ORDER BY title")).all()
+    assert titles == ["acme-note-0", "acme-note-1", "acme-note-2"]
+
+
+def test_raw_sql_on_a_bare_connection_sees_nothing_without_a_tenant(pg, acme):
+    with db.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM notes_note")).scalar() == 0
+
+
+def test_raw_insert_of_another_tenants_row_is_refused_by_the_policy(pg, acme, bravo):
+    with tenant_context(acme.tenant), pytest.raises(ProgrammingError, match="row-level security"):
+        pg.execute(
+            text(
+                "INSERT INTO notes_note (tenant_id, title, body, tags, created_at, updated_at) "
+                "VALUES (:t, 'x', '', '', now(), now())"
+            ),
+            {"t": bravo.tenant.id},
+        )
+    pg.rollback()
+
+
+def test_raw_update_cannot_reach_another_tenants_rows(pg, acme, bravo):
+    with tenant_context(acme.tenant):
+        pg.execute(text("UPDATE notes_note SET title = 'defaced'"))
+        pg.commit()
+    with tenant_context(bravo.tenant):
+        titles = pg.scalars(text("SELECT title FROM notes_note")).all()
+    assert "defaced" not in titles
+
+
+def test_all_tenants_lifts_the_policy_only_inside_its_block(pg, acme, bravo):
+    with all_tenants():
+        assert pg.scalar(text("SELECT count(*) FROM notes_note")) == 6
+    pg.commit()
+    with tenant_context(acme.tenant):
+        assert pg.scalar(text("SELECT count(*) FROM notes_note")) == 3
+
+
+def test_the_setting_is_transaction_local_and_gone_after_commit(pg, acme):
+    with tenant_context(acme.tenant):
+        assert pg.scalar(text("SELECT current_setting('tenantry.tenant_id', true)")) == str(
+            acme.tenant.id
+        )
+        pg.commit()
+    with db.engine.connect() as connection:  # likely the same pooled connection
+        assert (
+            connection.execute(
+                text("SELECT coalesce(current_setting('tenantry.tenant_id', true), '')")
+            ).scalar()
+            == ""
+        )
+
+
+def test_switching_tenant_inside_a_transaction_switches_the_policy(pg, acme, bravo):
+    with tenant_context(acme.tenant):
+        assert pg.scalar(text("SELECT count(*) FROM notes_note")) == 3
+        with tenant_context(bravo.tenant):
+            titles = pg.scalars(text("SELECT title FROM notes_note")).all()
+    assert all(title.startswith("bravo") for title in titles)

@@ -1,0 +1,229 @@
+"""Error pages: the base layout for browsers, JSON for API clients, never a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from werkzeug.test import TestResponse
+
+from tenantry.testing import build_app, settings_for_test
+
+BRAND = '<a class="brand"'
+SECRET = "internal detail that must stay in the log"
+
+
+def get_with_host(app: Flask, host: str, path: str = "/", **headers: str) -> TestResponse:
+    """GET ``path`` with exactly this Host header, whatever it is.
+
+    The header is sent as a request header: werkzeug's test client derives HTTP_HOST from
+    its base URL after applying ``environ_base``, so ``environ_base`` cannot change it.
+    """
+    return app.test_client().get(path, headers={"Host": host, **headers})
+
+
+def assert_no_traceback(body: str) -> None:
+    assert "Traceback" not in body
+    assert 'File "' not in body
+
+
+def suspend(app: Flask, slug: str, status: str) -> None:
+    from tenantry.db import db
+    from tenantry.tenancy import lifecycle
+
+    with app.app_context():
+        lifecycle.set_status(db.session, lifecycle.find(db.session, slug), status)
+        db.session.commit()
+
+
+# --- not found ----------------------------------------------------------------------------------
+
+
+def test_unknown_path_answers_404_in_the_base_layout(platform_client):
+    response = platform_client.get("/no-such-page")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert BRAND in body
+    assert "Tenantry" in body
+    assert "404" in body
+    assert "Powered by Tenantry" in body
+
+
+def test_unknown_path_on_a_tenant_host_shows_the_tenant_brand(make_tenant, tenant_client):
+    client = tenant_client(make_tenant("acme", name="Acme Corp"))
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert BRAND in body
+    assert "Acme Corp" in body
+
+
+def test_unknown_path_answers_json_404_when_json_is_accepted(platform_client):
+    response = platform_client.get("/no-such-page", headers={"Accept": "application/json"})
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.json["status"] == 404
+    assert response.json["error"] == "Not Found"
+    assert response.json["message"]
+
+
+def test_api_path_answers_json_even_without_accept_header(platform_client):
+    response = platform_client.get("/api/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.mimetype == "application/json"
+    assert response.json["status"] == 404
+
+
+def test_browser_accept_header_gets_html_not_json(platform_client):
+    response = platform_client.get(
+        "/no-such-page", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
+# --- hosts --------------------------------------------------------------------------------------
+
+
+def test_untrusted_host_answers_400_without_traceback(app):
+    response = get_with_host(app, "evil.example.com")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "400" in body
+    assert_no_traceback(body)
+
+
+def test_untrusted_host_answers_json_400_to_api_clients(app):
+    response = get_with_host(app, "evil.example.com", Accept="application/json")
+    assert response.status_code == 400
+    assert response.json["status"] == 400
+
+
+def test_malformed_host_under_the_root_answers_400(app):
+    response = get_with_host(app, "-acme.localhost")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert "not a valid hostname" in body
+    assert_no_traceback(body)
+
+
+def test_host_with_forbidden_characters_answers_400(app):
+    response = get_with_host(app, "bad_host.localhost")
+    assert response.status_code == 400
+    assert_no_traceback(response.get_data(as_text=True))
+
+
+def test_host_with_a_non_numeric_port_answers_400(app):
+    response = get_with_host(app, "acme.localhost:http")
+    assert response.status_code == 400
+    assert_no_traceback(response.get_data(as_text=True))
+
+
+def test_unknown_tenant_subdomain_answers_404(app):
+    response = get_with_host(app, "nobody.localhost")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert "There is no site at this address." in body
+    assert BRAND in body
+
+
+def test_nested_subdomain_of_a_tenant_answers_404(make_tenant, app):
+    make_tenant("acme")
+    assert get_with_host(app, "www.acme.localhost").status_code == 404
+
+
+def test_deleted_tenant_answers_404(app, make_tenant, tenant_client):
+    acme = make_tenant("acme")
+    client = tenant_client(acme)
+    assert client.get("/").status_code == 200
+    suspend(app, "acme", "deleted")
+    response = client.get("/")
+    assert response.status_code == 404
+    assert "There is no site at this address." in response.get_data(as_text=True)
+
+
+def test_suspended_tenant_answers_403(app, make_tenant, tenant_client):
+    acme = make_tenant("acme", name="Acme Corp")
+    suspend(app, "acme", "suspended")
+    response = tenant_client(acme).get("/")
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    assert "Acme Corp is suspended" in body
+    assert BRAND in body
+
+
+def test_suspended_tenant_answers_403_on_every_path(app, make_tenant, tenant_client):
+    acme = make_tenant("acme")
+    suspend(app, "acme", "suspended")
+    client = tenant_client(acme)
+    assert client.get("/login").status_code == 403
+    assert client.get("/no-such-page").status_code == 403
+
+
+def test_resumed_tenant_answers_again(app, make_tenant, tenant_client):
+    acme = make_tenant("acme")
+    suspend(app, "acme", "suspended")
+    client = tenant_client(acme)
+    assert client.get("/").status_code == 403
+    suspend(app, "acme", "active")
+    assert client.get("/").status_code == 200
+
+
+def test_suspended_tenant_answers_json_403_to_api_clients(app, make_tenant, tenant_client):
+    acme = make_tenant("acme")
+    suspend(app, "acme", "suspended")
+    response = tenant_client(acme).get("/", headers={"Accept": "application/json"})
+    assert response.status_code == 403
+    assert response.json["status"] == 403
+
+
+# --- server errors ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def boom_app(tmp_path) -> Iterator[Flask]:
+    """A fresh app with a view that raises (routes must be added before the first request)."""
+    app = build_app(settings_for_test(tmp_path, "sqlite"))
+
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError(SECRET)
+
+    yield app
+    from tenantry.db import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_view_that_raises_answers_500_in_the_layout(boom_app):
+    response = get_with_host(boom_app, "localhost", "/boom")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert BRAND in body
+    assert "Something went wrong on our side" in body
+
+
+def test_500_page_shows_no_traceback_or_exception_text(boom_app):
+    body = get_with_host(boom_app, "localhost", "/boom").get_data(as_text=True)
+    assert_no_traceback(body)
+    assert SECRET not in body
+    assert "RuntimeError" not in body
+
+
+def test_500_answers_json_to_api_clients(boom_app):
+    response = get_with_host(boom_app, "localhost", "/boom", Accept="application/json")
+    assert response.status_code == 500
+    assert response.json["status"] == 500
+    assert SECRET not in response.get_data(as_text=True)
+
+
+def test_500_is_logged_with_its_traceback(boom_app, caplog):
+    with caplog.at_level(logging.ERROR, logger="tenantry.errors"):
+        get_with_host(boom_app, "localhost", "/boom")
+    records = [r for r in caplog.records if r.name == "tenantry.errors"]
+    assert records
+    assert records[0].exc_info is not None
+    assert SECRET in str(records[0].exc_info[1])
