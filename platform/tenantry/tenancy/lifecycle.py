@@ -23,7 +23,6 @@ from tenantry.tenancy.hostnames import validate_domain, validate_slug
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.rls import tenant_tables
 
-
 #: Never exported: hashes of passwords and tokens stay in the database they protect.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
 
