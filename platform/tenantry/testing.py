@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from waitress.server import create_server
 
 from tenantry.settings import Settings, load_settings
 
@@ -254,6 +257,10 @@ class HostClient(FlaskClient):
             kwargs.setdefault("base_url", f"http://{self.host}")
         return super().open(*args, **kwargs)
 
+    def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().session_transaction(*args, **kwargs)
+
 
 def client_for(app: Flask, host: str) -> HostClient:
     return HostClient(app, app.response_class, use_cookies=True, host=host)
@@ -269,6 +276,30 @@ def tenant_client(app: Flask) -> Callable[[Any], FlaskClient]:
 def platform_client(app: Flask) -> FlaskClient:
     """A test client on the root host (landing page, platform admin)."""
     return client_for(app, ROOT)
+
+
+@contextmanager
+def serve_in_thread(app: Flask, port: int = 0, threads: int = 8) -> Iterator[Any]:
+    """A real waitress server on loopback for the block; yields it (``.effective_port``).
+
+    Polls in short slices so it can stop cleanly: waitress's own ``run()`` has no stop.
+    """
+    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+    stopping = threading.Event()
+
+    def loop() -> None:
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.05, map=server._map, count=1, use_poll=True)
+
+    thread = threading.Thread(target=loop, name="tenantry-test-server", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stopping.set()
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+        server.close()
 
 
 CSRF = re.compile(

@@ -20,7 +20,7 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from tenantry.admin import settings_form
 from tenantry.admin.base import AdminPage, IndexView, ModelView
-from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, User
+from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, Operator, User
 from tenantry.db import db
 from tenantry.plugins import enablement
 from tenantry.plugins.models import TenantPlugin
@@ -66,7 +66,7 @@ class TenantView(ModelView):
     column_default_sort = ("slug", False)
     form_columns = ("slug", "name", "status")
     form_overrides = {"status": SelectField}
-    form_args = {"status": {"choices": [(s, s) for s in STATUSES]}}
+    form_args = {"status": {"choices": list(STATUSES)}}
     can_delete = False  # soft delete: the "Delete" action marks it deleted, data is kept
     column_formatters = {
         "slug": lambda v, c, m, n: Markup(
@@ -208,7 +208,7 @@ class UserView(ModelView):
     column_filters = ("tenant_id", "role", "active")
     form_columns = ("name", "role", "active")
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": [("member", "member"), ("admin", "admin")]}}
+    form_args = {"role": {"choices": list(ROLES)}}
     can_create = False  # users are created inside their tenant (tenant admin or CLI)
 
     @action("disable", "Disable", "Disable the selected accounts? They can no longer log in.")
@@ -237,7 +237,8 @@ class UserView(ModelView):
 class OperatorView(ModelView):
     column_list = ("email", "active", "created_at")
     column_exclude_list = ("password_hash",)
-    form_columns = ("email", "active")
+    # Flask-Admin renders form_extra_fields only when form_columns names them.
+    form_columns = ("email", "active", "password")
     form_extra_fields = {
         "password": PasswordField(
             "Password",

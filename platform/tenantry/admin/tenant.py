@@ -41,10 +41,11 @@ class TenantUserView(ModelView):
     column_list = ("email", "name", "role", "active", "created_at")
     column_searchable_list = ("email", "name")
     column_filters = ("role", "active")
-    form_columns = ("email", "name", "role", "active")
+    # Flask-Admin renders form_extra_fields only when form_columns names them.
+    form_columns = ("email", "name", "role", "active", "password")
     form_overrides = {"role": SelectField}
     form_args = {
-        "role": {"choices": [(r, r) for r in ROLES]},
+        "role": {"choices": list(ROLES)},
         "email": {"validators": [InputRequired(), EMAIL_SHAPE, Length(max=254)]},
     }
     form_extra_fields = {

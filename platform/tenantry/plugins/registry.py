@@ -109,6 +109,8 @@ def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) ->
             registry.refused[ep.name] = Refusal(
                 ep.name, f"import failed: {type(error).__name__}: {error}", dist, ver
             )
+            # Models defined before the import failed are already on the metadata.
+            _forget_tables(ep.module)
             continue
         problems = _check_object(ep, obj)
         if problems:
