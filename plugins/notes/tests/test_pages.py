@@ -1,0 +1,70 @@
+"""The notes pages: write, read (sanitised Markdown), search, edit, delete, dashboard slot."""
+
+import re
+
+from tenantry.testing import csrf_token
+
+
+def create(client, title="Hello", body="**bold**", tags="Work, ideas"):
+    token = csrf_token(client, "/notes/new")
+    return client.post(
+        "/notes/new", data={"title": title, "body": body, "tags": tags, "csrf_token": token}
+    )
+
+
+def test_writing_a_note_shows_it_rendered(client):
+    response = create(client)
+    assert response.status_code == 302
+    page = client.get(response.location).get_data(as_text=True)
+    assert "<strong>bold</strong>" in page
+    assert ">ideas<" in page and ">work<" in page
+
+
+def test_markdown_is_sanitised(client):
+    response = create(
+        client,
+        body="<script>alert(1)</script> [x](javascript:alert(1)) <img src=x onerror=alert(1)>",
+    )
+    prose = client.get(response.location).get_data(as_text=True).split('class="prose"')[1]
+    prose = prose.split("</div>")[0]
+    assert "<script" not in prose and "<img" not in prose
+    assert 'href="javascript' not in prose
+    assert "&lt;script&gt;" in prose  # shown as text, harmless
+
+
+def test_an_empty_title_is_refused_with_the_field_error(client):
+    response = create(client, title="")
+    assert response.status_code == 200
+    assert "This field is required." in response.get_data(as_text=True)
+
+
+def test_search_and_tags_filter_the_list(client):
+    create(client, title="Alpha plan", tags="x")
+    create(client, title="Beta", tags="y")
+    body = client.get("/notes/?q=alpha").get_data(as_text=True)
+    assert "Alpha plan" in body and "Beta" not in body
+    body = client.get("/notes/?tag=y").get_data(as_text=True)
+    assert "Beta" in body and "Alpha plan" not in body
+
+
+def test_edit_and_delete(client):
+    location = create(client).location
+    note_id = int(re.search(r"/notes/(\d+)", location).group(1))
+    token = csrf_token(client, f"/notes/{note_id}/edit")
+    client.post(
+        f"/notes/{note_id}/edit",
+        data={"title": "Renamed", "body": "", "tags": "", "csrf_token": token},
+    )
+    assert "Renamed" in client.get(location).get_data(as_text=True)
+    client.post(f"/notes/{note_id}/delete", data={"csrf_token": token})
+    assert client.get(location).status_code == 404
+
+
+def test_recent_notes_fill_the_dashboard(client):
+    create(client, title="Dashboard note")
+    body = client.get("/").get_data(as_text=True)
+    assert 'data-testid="recent-notes"' in body and "Dashboard note" in body
+
+
+def test_navigation_shows_notes_when_enabled(client):
+    assert 'href="/notes/"' in client.get("/").get_data(as_text=True)
