@@ -8,7 +8,7 @@ nobody even if a browser were to send it there.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, g, request
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
+
+LAST_USED_PRECISION = timedelta(minutes=5)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -93,9 +95,18 @@ def _load_from_token(req) -> Account | None:
     )
     if token is None or not token.user.active:
         return None
-    token.last_used_at = datetime.now(UTC)
-    db.session.commit()
+    now = datetime.now(UTC)
+    last = token.last_used_at
+    if last is None or now - _aware(last) > LAST_USED_PRECISION:
+        # A write per API call would cost more than the call; minutes are precise enough.
+        token.last_used_at = now
+        db.session.commit()
     return Account(token.user, via_token=True)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def init_app(app: Flask) -> None:

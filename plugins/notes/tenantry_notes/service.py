@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import selectinload
 
 from tenantry import db, plugin_settings
 from tenantry.auth.models import User
@@ -25,7 +26,11 @@ def settings() -> NotesSettings:
 
 def search(q: str = "", tag: str = "") -> Select[tuple[Note]]:
     """Notes matching ``q`` in title, body or tags, newest first (scoped to the tenant)."""
-    query = select(Note).order_by(Note.updated_at.desc(), Note.id.desc())
+    query = (
+        select(Note)
+        .options(selectinload(Note.author))  # one query for all authors, not one per note
+        .order_by(Note.updated_at.desc(), Note.id.desc())
+    )
     if q:
         pattern = f"%{q.strip()[:100]}%"
         query = query.where(

@@ -1,0 +1,47 @@
+"""Round trips per request, counted, so a regression shows up as a failing number."""
+
+import pytest
+from sqlalchemy import event
+
+from tenantry import db, tenant_context
+from tenantry.testing import client_for, do_login
+
+
+@pytest.fixture
+def statements(app):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def client(app, make_tenant, make_user):
+    from tenantry_notes.models import Note
+
+    acme = make_tenant("acme", plugins=["notes"])
+    credentials = make_user(acme)
+    with app.app_context(), tenant_context(acme):
+        db.session.add_all(Note(title=f"n{i}") for i in range(30))
+        db.session.commit()
+    client = client_for(app, "acme.localhost")
+    do_login(client, credentials)
+    client.get("/notes/api/notes")  # warm the host and plugin caches
+    return client
+
+
+def test_a_notes_list_page_costs_five_statements(client, statements):
+    """Tenant state (+ RLS on PostgreSQL), the user, the count, the page, its authors."""
+    assert client.get("/notes/api/notes").status_code == 200
+    assert len(statements) == 5, statements
+
+
+def test_the_root_landing_page_touches_the_database_not_at_all(app, statements):
+    assert client_for(app, "localhost").get("/").status_code == 200
+    assert statements == []
