@@ -3,7 +3,7 @@
 import sys
 
 from tenantry.app import create_app
-from tenantry.serve import serve
+from tenantry.serve import ServeError, serve
 from tenantry.settings import SettingsError, load_settings
 
 if __name__ == "__main__":
@@ -12,4 +12,8 @@ if __name__ == "__main__":
     except SettingsError as error:
         print(error, file=sys.stderr)
         sys.exit(2)
-    serve(create_app(settings), settings)
+    try:
+        serve(create_app(settings), settings)
+    except ServeError as error:
+        print(error, file=sys.stderr)
+        sys.exit(1)

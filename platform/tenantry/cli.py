@@ -377,9 +377,12 @@ def plugins_disable(name: str, slug: str) -> None:
 @click.command("serve")
 def serve_command() -> None:
     """Serve with waitress (the same as python run.py)."""
-    from tenantry.serve import serve
+    from tenantry.serve import ServeError, serve
 
-    serve(current_app._get_current_object(), settings())  # type: ignore[attr-defined]
+    try:
+        serve(current_app._get_current_object(), settings())  # type: ignore[attr-defined]
+    except ServeError as error:
+        raise click.ClickException(str(error)) from None
 
 
 def register(app: Any) -> None:

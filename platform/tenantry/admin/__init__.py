@@ -28,7 +28,9 @@ def _admin(
         url=url,
         endpoint=endpoint,
         index_view=index,
-        theme=Bootstrap4Theme(swatch="default", fluid=True),
+        theme=Bootstrap4Theme(
+            base_template="tenantry_admin/base.html", swatch="default", fluid=True
+        ),
         csp_nonce_generator=csp_nonce,
     )
     admin.tenantry_scope = scope
