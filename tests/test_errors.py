@@ -227,3 +227,20 @@ def test_500_is_logged_with_its_traceback(boom_app, caplog):
     assert records
     assert records[0].exc_info is not None
     assert SECRET in str(records[0].exc_info[1])
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        lambda c: c.get("/notes/?q=a%00b"),
+        lambda c: c.post("/login", data={"email": "a\x00@b.c", "password": "x"}),
+        lambda c: c.post("/notes/api/notes", json={"title": "a\x00b"}),
+    ],
+)
+def test_nul_characters_are_refused_with_400_on_both_databases(app, make_tenant, send):
+    from tenantry.testing import client_for
+
+    make_tenant("acme", plugins=["notes"])
+    response = send(client_for(app, "acme.localhost"))
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)

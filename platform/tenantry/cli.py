@@ -17,6 +17,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from tenantry.auth import accounts
 from tenantry.auth.models import User
@@ -59,6 +60,12 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
         except EXPECTED_ERRORS as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from None
+        except DBAPIError as error:
+            db.session.rollback()
+            raise click.ClickException(
+                f"database error: {error.orig}\n"
+                "(a new or outdated database? run `tenantry db upgrade` first)"
+            ) from None
 
     return wrapper
 
@@ -127,6 +134,7 @@ def tenants_create(slug: str, name: str | None) -> None:
 
 
 @tenants_group.command("list")
+@friendly
 def tenants_list() -> None:
     session = db.session
     with all_tenants():
@@ -309,6 +317,7 @@ plugins_group = click.Group("plugins", help="Installed plugins and their per-ten
 
 
 @plugins_group.command("list")
+@friendly
 def plugins_list() -> None:
     """Loaded, refused, skipped and missing plugins, with how many tenants use each."""
     reg = registry()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, g
+from flask import Flask, Response, abort, g, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from tenantry.settings import Settings
@@ -31,6 +31,17 @@ def init_app(app: Flask, settings: Settings) -> None:
             "The form expired or came from another site. Reload the page and try again."
         )
         return render_error(error)
+
+    @app.before_request
+    def _refuse_nul_characters() -> None:
+        # No text column can hold NUL on PostgreSQL: refuse it here with a clear 400
+        # rather than fail deep in a query with a 500.
+        if (
+            any("\x00" in value for value in request.args.values())
+            or (request.form and any("\x00" in value for value in request.form.values()))
+            or (request.is_json and b"\\u0000" in request.get_data())
+        ):
+            abort(400, description="The request contains a NUL character, which no field accepts.")
 
     @app.after_request
     def _headers(response: Response) -> Response:

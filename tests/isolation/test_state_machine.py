@@ -11,6 +11,13 @@ from tenantry import TenantViolation, all_tenants, db, tenant_context
 from tenantry_notes.models import Note
 
 SLUGS = ["alpha", "beta", "gamma"]
+#: What a text column can hold on both databases (PostgreSQL refuses NUL; HTTP input with
+#: NUL is refused with 400 before it gets here, see tests/test_errors.py).
+TITLES = st.text(
+    alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=20,
+)
 
 
 @pytest.mark.parametrize("_", [0])
@@ -32,7 +39,7 @@ def test_random_operations_keep_every_tenant_to_itself(app, make_tenant, _):
                 db.session.commit()
             self.context.pop()
 
-        @rule(target=notes, slug=st.sampled_from(SLUGS), title=st.text(min_size=1, max_size=20))
+        @rule(target=notes, slug=st.sampled_from(SLUGS), title=TITLES)
         def create(self, slug, title):
             with tenant_context(tenants[slug]):
                 note = Note(title=title)
@@ -41,7 +48,7 @@ def test_random_operations_keep_every_tenant_to_itself(app, make_tenant, _):
             self.model[note.id] = (slug, title)
             return note.id
 
-        @rule(note_id=notes, slug=st.sampled_from(SLUGS), title=st.text(min_size=1, max_size=20))
+        @rule(note_id=notes, slug=st.sampled_from(SLUGS), title=TITLES)
         def rename(self, note_id, slug, title):
             with tenant_context(tenants[slug]):
                 note = db.session.get(Note, note_id)

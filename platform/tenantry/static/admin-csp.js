@@ -1,6 +1,7 @@
 // Flask-Admin's list pages use inline onclick handlers, which Tenantry's Content Security
 // Policy blocks (script-src has no 'unsafe-inline'). The templates under
 // templates/admin/ mark those elements with data attributes instead; this does their work.
+// It listens in the capture phase: Bootstrap's dropdown handlers stop the click's bubbling.
 document.addEventListener("click", function (event) {
   var target = event.target.closest("a, button");
   if (!target) {
@@ -21,4 +22,4 @@ document.addEventListener("click", function (event) {
   if (target.dataset.tenantryAction !== undefined) {
     window.modelActions.execute(target.dataset.tenantryAction); // "With selected" actions
   }
-});
+}, true);

@@ -1,0 +1,386 @@
+"""Discovery: every reason a plugin is refused, each contained, and strict mode.
+
+Each test installs small fake distributions (a module plus a ``.dist-info`` with
+its entry point) into a temporary folder on ``sys.path``, so discovery sees them
+exactly as it sees a pip-installed plugin: ``importlib.metadata`` finds the
+distribution, its version and its entry points. Module names are unique per test.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import textwrap
+import uuid
+from collections.abc import Iterator
+from importlib.metadata import EntryPoint, distribution
+from pathlib import Path
+
+import pytest
+
+from tenantry.db import Base
+from tenantry.plugins.registry import PluginLoadError, PluginRegistry, discover
+from tenantry.settings import PluginSelection
+from tenantry.testing import client_for, host_of, settings_for_test
+
+HEADER = """\
+from flask import Blueprint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenantry import Base, Global, Plugin, TenantScoped
+"""
+
+
+class FakeInstall:
+    """A folder on ``sys.path`` holding fake plugin distributions and their modules."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.tag = uuid.uuid4().hex[:8]
+        self.modules: list[str] = []
+        sys.path.insert(0, str(root))
+
+    def module_name(self, plugin: str) -> str:
+        return f"tenantry_fake_{plugin}_{self.tag}"
+
+    def add(
+        self,
+        plugin: str,
+        body: str,
+        *,
+        dist: str | None = None,
+        version: str = "1.0",
+        attr: str = "plugin",
+    ) -> EntryPoint:
+        """Install a distribution whose ``tenantry.plugins`` entry point ``plugin`` runs ``body``.
+
+        ``body`` may use ``{name}`` (the plugin name) and ``{module}`` (the module name).
+        """
+        module = self.module_name(plugin)
+        while module in self.modules:
+            module += "_x"
+        self.modules.append(module)
+        source = HEADER + textwrap.dedent(body).format(name=plugin, module=module)
+        (self.root / f"{module}.py").write_text(source)
+        dist = dist or f"tenantry-fake-{module.removeprefix('tenantry_fake_').replace('_', '-')}"
+        self.dist(dist, version, entry_points={plugin: f"{module}:{attr}"})
+        found = distribution(dist).entry_points.select(group="tenantry.plugins", name=plugin)
+        (ep,) = found
+        return ep
+
+    def dist(self, name: str, version: str, entry_points: dict[str, str] | None = None) -> None:
+        """Write the ``.dist-info`` of distribution ``name`` (a plugin or a plain library)."""
+        info = self.root / f"{name.replace('-', '_')}-{version}.dist-info"
+        info.mkdir()
+        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        if entry_points:
+            lines = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
+            (info / "entry_points.txt").write_text(f"[tenantry.plugins]\n{lines}")
+        importlib.invalidate_caches()
+
+    def cleanup(self) -> None:
+        sys.path.remove(str(self.root))
+        for module in self.modules:
+            sys.modules.pop(module, None)
+        for table in list(Base.metadata.tables.values()):
+            if table.name.endswith(self.tag):
+                Base.metadata.remove(table)
+        importlib.invalidate_caches()
+
+
+@pytest.fixture
+def fake(tmp_path: Path) -> Iterator[FakeInstall]:
+    install = FakeInstall(tmp_path / "site")
+    install.root.mkdir()
+    yield install
+    install.cleanup()
+
+
+def run(*eps: EntryPoint, **selection: object) -> PluginRegistry:
+    return discover(PluginSelection(**selection), eps=list(eps))
+
+
+def reason(registry: PluginRegistry, name: str) -> str:
+    assert name not in registry.loaded, f"{name} loaded; refused: {registry.refused}"
+    assert name in registry.refused, f"{name} was not refused: {registry.refused}"
+    return registry.refused[name].reason
+
+
+HEALTHY = """
+plugin = Plugin(name="{name}", title="Healthy")
+"""
+
+
+def test_a_healthy_plugin_loads_with_its_distribution_and_version(fake):
+    registry = run(fake.add("fine", HEALTHY, dist="tenantry-fine-thing", version="2.5"))
+    entry = registry.loaded["fine"]
+    assert (entry.distribution, entry.version) == ("tenantry-fine-thing", "2.5")
+    assert registry.refused == {}
+
+
+def test_import_error_is_refused_and_the_others_still_load(fake):
+    broken = fake.add("broken", "import tenantry_no_such_module_anywhere\n")
+    registry = run(broken, fake.add("fine", HEALTHY))
+    assert "import failed: ModuleNotFoundError" in reason(registry, "broken")
+    assert "tenantry_no_such_module_anywhere" in reason(registry, "broken")
+    assert list(registry.loaded) == ["fine"]
+
+
+def test_an_import_that_fails_after_defining_a_model_leaves_no_table_behind(fake):
+    table = f"broken_thing_{fake.tag}"
+    body = f"""
+    class Thing(TenantScoped, Base):
+        __tablename__ = "{table}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    raise RuntimeError("half-way through the import")
+    """
+    registry = run(fake.add("broken", body), fake.add("fine", HEALTHY))
+    assert "import failed: RuntimeError: half-way through the import" in reason(registry, "broken")
+    assert table not in Base.metadata.tables  # so migrations and `db check` ignore it
+    assert "fine" in registry.loaded
+
+
+def test_an_object_that_is_not_a_plugin_is_refused(fake):
+    registry = run(fake.add("odd", "plugin = {{'name': 'odd'}}\n"))
+    assert "is a dict, not a tenantry.Plugin" in reason(registry, "odd")
+
+
+def test_a_plugin_for_another_api_version_is_refused(fake):
+    registry = run(fake.add("future", 'plugin = Plugin(name="{name}", title="F", api=99)\n'))
+    assert "written for plugin API 99" in reason(registry, "future")
+
+
+def test_a_plugin_named_differently_from_its_entry_point_is_refused(fake):
+    registry = run(fake.add("alias", 'plugin = Plugin(name="other", title="A")\n'))
+    assert "named 'other' but its entry point is 'alias'" in reason(registry, "alias")
+
+
+def test_a_missing_dependency_is_refused(fake):
+    body = 'plugin = Plugin(name="{name}", title="N", requires=["tenantry-absent-lib>=1"])\n'
+    registry = run(fake.add("needy", body))
+    assert reason(registry, "needy") == "requires tenantry-absent-lib>=1, which is not installed"
+
+
+def test_a_dependency_of_the_wrong_version_is_refused(fake):
+    fake.dist("tenantry-fake-lib", "1.0")
+    body = 'plugin = Plugin(name="{name}", title="N", requires=["tenantry-fake-lib>=2"])\n'
+    registry = run(fake.add("picky", body))
+    assert reason(registry, "picky") == "requires tenantry-fake-lib>=2, found tenantry-fake-lib 1.0"
+
+
+def test_a_requirement_cycle_is_refused_and_so_is_what_needs_it(fake):
+    tag = fake.tag
+    a = fake.add(
+        "cyca",
+        f'plugin = Plugin(name="{{name}}", title="A", requires=["tenantry-cyc-b-{tag}"])\n',
+        dist=f"tenantry-cyc-a-{tag}",
+    )
+    b = fake.add(
+        "cycb",
+        f'plugin = Plugin(name="{{name}}", title="B", requires=["tenantry-cyc-a-{tag}"])\n',
+        dist=f"tenantry-cyc-b-{tag}",
+    )
+    c = fake.add(
+        "cycc",
+        f'plugin = Plugin(name="{{name}}", title="C", requires=["tenantry-cyc-a-{tag}>=1"])\n',
+    )
+    registry = run(a, b, c, fake.add("fine", HEALTHY))
+    assert reason(registry, "cyca").startswith("circular requirements: ")
+    assert reason(registry, "cycb").startswith("circular requirements: ")
+    assert reason(registry, "cycc") == "needs plugin cyca, which was refused"
+    assert list(registry.loaded) == ["fine"]
+
+
+def test_dependencies_load_first(fake):
+    tag = fake.tag
+    later = fake.add(
+        "later",
+        f'plugin = Plugin(name="{{name}}", title="L", requires=["tenantry-base-{tag}>=1"])\n',
+    )
+    base = fake.add("base", HEALTHY, dist=f"tenantry-base-{tag}")
+    registry = run(later, base)
+    assert list(registry.loaded) == ["base", "later"]
+    assert registry.loaded["later"].needs == ("base",)
+
+
+def test_two_distributions_with_one_plugin_name_are_both_refused(fake):
+    first = fake.add("dup", HEALTHY, dist=f"tenantry-dup-one-{fake.tag}")
+    second = fake.add("dup", HEALTHY, dist=f"tenantry-dup-two-{fake.tag}")
+    registry = run(first, second, fake.add("fine", HEALTHY))
+    detail = reason(registry, "dup")
+    assert "two installed distributions provide a plugin named 'dup'" in detail
+    assert f"tenantry-dup-one-{fake.tag}" in detail and f"tenantry-dup-two-{fake.tag}" in detail
+    assert list(registry.loaded) == ["fine"]
+
+
+def test_a_blueprint_name_already_taken_refuses_the_second_plugin(fake):
+    body = """
+    bp = Blueprint("shared", __name__)
+    plugin = Plugin(name="{name}", title="T", blueprint=bp)
+    """
+    registry = run(fake.add("alpha", body), fake.add("beta", body))
+    assert "alpha" in registry.loaded
+    assert reason(registry, "beta") == "blueprint name 'shared' is already used by plugin 'alpha'"
+
+
+def test_a_url_prefix_already_taken_refuses_the_second_plugin(fake):
+    registry = run(
+        fake.add("alpha", HEALTHY),
+        fake.add("beta", 'plugin = Plugin(name="{name}", title="B", url_prefix="/alpha")\n'),
+    )
+    assert "alpha" in registry.loaded
+    assert reason(registry, "beta") == "URL prefix '/alpha' is already used by plugin 'alpha'"
+
+
+def test_a_url_prefix_of_the_core_is_refused(fake):
+    registry = run(
+        fake.add("grab", 'plugin = Plugin(name="{name}", title="G", url_prefix="/admin")\n')
+    )
+    assert "url_prefix '/admin' must be a path of its own" in reason(registry, "grab")
+
+
+def test_a_table_without_the_plugin_prefix_is_refused_and_taken_off_the_metadata(fake):
+    table = f"bad_widget_{fake.tag}"
+    body = f"""
+    class Widget(TenantScoped, Base):
+        __tablename__ = "{table}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    plugin = Plugin(name="{{name}}", title="W")
+    """
+    registry = run(fake.add("widgets", body))
+    assert reason(registry, "widgets") == f"table '{table}' must start with 'widgets_'"
+    assert table not in Base.metadata.tables
+
+
+def test_a_model_without_a_tenant_scope_is_refused(fake):
+    table = f"okscope_gadget_{fake.tag}"
+    body = f"""
+    class Gadget(Base):
+        __tablename__ = "{table}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    plugin = Plugin(name="okscope", title="G")
+    """
+    registry = run(fake.add("okscope", body))
+    assert "model Gadget declares no tenant scope: inherit TenantScoped" in reason(
+        registry, "okscope"
+    )
+    assert table not in Base.metadata.tables
+
+
+def test_global_and_tenant_scoped_models_with_the_prefix_load(fake):
+    tables = [f"okay_thing_{fake.tag}", f"okay_setting_{fake.tag}"]
+    body = f"""
+    class Thing(TenantScoped, Base):
+        __tablename__ = "{tables[0]}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Setting(Global, Base):
+        __tablename__ = "{tables[1]}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    plugin = Plugin(name="okay", title="O")
+    """
+    registry = run(fake.add("okay", body))
+    assert "okay" in registry.loaded
+    assert all(name in Base.metadata.tables for name in tables)
+    for name in tables:  # not part of the schema the other tests migrate
+        Base.metadata.remove(Base.metadata.tables[name])
+
+
+def test_a_plugin_disabled_in_settings_is_never_imported(fake):
+    ep = fake.add("shy", HEALTHY)
+    registry = run(ep, disabled=["shy"])
+    assert registry.skipped == ["shy"]
+    assert "shy" not in registry.loaded and "shy" not in registry.refused
+    assert ep.module not in sys.modules
+
+
+def test_a_plugin_outside_the_enabled_list_is_never_imported(fake):
+    shy, fine = fake.add("shy", HEALTHY), fake.add("fine", HEALTHY)
+    registry = run(shy, fine, enabled=["fine"])
+    assert list(registry.loaded) == ["fine"] and registry.skipped == ["shy"]
+    assert shy.module not in sys.modules
+
+
+# --- in a running app: set-up failures are contained, strict mode refuses to start -----------
+
+
+SETUP_FAILS = """
+bp = Blueprint("{name}", __name__)
+
+
+@bp.get("/")
+def index():
+    return "should never be served"
+
+
+@bp.record
+def explode(state):
+    raise RuntimeError("cannot register")
+
+
+plugin = Plugin(name="{name}", title="Boom", blueprint=bp)
+"""
+
+
+def test_set_up_failure_is_contained_and_the_platform_starts(fake, tmp_path):
+    from tenantry.app import create_app
+    from tenantry.db import db
+    from tenantry.migrate import alembic_config, upgrade
+    from tenantry.plugins import enablement
+    from tenantry.plugins.runtime import runtime
+    from tenantry.tenancy import lifecycle
+
+    fake.add("boom", SETUP_FAILS)
+    fake.add("broken", "raise ImportError('no luck')\n")
+    settings = settings_for_test(tmp_path, "sqlite")
+    app = create_app(settings)
+    app.config["TESTING"] = True
+    try:
+        with app.app_context():
+            registry = runtime().registry
+            upgrade(alembic_config(settings, registry))
+            assert "set-up failed: RuntimeError: cannot register" in reason(registry, "boom")
+            assert "import failed: ImportError: no luck" in reason(registry, "broken")
+            assert {"notes", "tasks"} <= set(registry.loaded)
+            tenant = lifecycle.create(db.session, "acme", "Acme")
+            host = host_of(tenant)
+            with pytest.raises(enablement.EnablementError, match="'boom' is refused"):
+                enablement.enable(db.session, registry, tenant, "boom")
+            enablement.enable(db.session, registry, tenant, "notes")
+            db.session.commit()
+            listing = app.test_cli_runner().invoke(args=["plugins", "list"]).output
+        assert any(
+            line.startswith("boom") and "refused" in line and "cannot register" in line
+            for line in listing.splitlines()
+        ), listing
+        client = client_for(app, host)
+        assert client.get("/boom/").status_code == 404
+        assert client.get("/notes/").status_code == 302  # loaded: asks for a login
+        assert client_for(app, "localhost").get("/").status_code == 200
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+
+
+def test_strict_plugins_turns_a_refusal_into_a_start_up_error(fake, tmp_path):
+    from tenantry.app import create_app
+
+    fake.add("broken", "raise ImportError('no luck')\n")
+    with pytest.raises(PluginLoadError, match="broken: import failed: ImportError: no luck"):
+        create_app(settings_for_test(tmp_path, "sqlite", strict_plugins=True))
+
+
+def test_strict_plugins_starts_when_nothing_is_refused(tmp_path):
+    from tenantry.app import create_app
+    from tenantry.db import db
+    from tenantry.plugins.runtime import runtime
+
+    app = create_app(settings_for_test(tmp_path, "sqlite", strict_plugins=True))
+    with app.app_context():
+        assert runtime().registry.refused == {}
+        assert {"notes", "tasks"} <= set(runtime().registry.loaded)
+        db.engine.dispose()
