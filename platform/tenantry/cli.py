@@ -322,13 +322,7 @@ def plugins_list() -> None:
     """Loaded, refused, skipped and missing plugins, with how many tenants use each."""
     reg = registry()
     with all_tenants():
-        usage = dict(
-            db.session.execute(
-                select(TenantPlugin.plugin, func.count())
-                .where(TenantPlugin.enabled.is_(True))
-                .group_by(TenantPlugin.plugin)
-            ).all()
-        )
+        usage = enablement.usage(db.session)
     rows = [
         (e.name, "loaded", e.version, e.distribution, str(usage.get(e.name, 0)), e.plugin.title)
         for e in reg
@@ -341,11 +335,9 @@ def plugins_list() -> None:
         (name, "skipped", "", "", str(usage.get(name, 0)), "disabled in settings")
         for name in reg.skipped
     ]
-    known = {row[0] for row in rows}
     rows += [
-        (name, "missing", "", "", str(count), "enabled by tenants but not installed")
-        for name, count in usage.items()
-        if name not in known
+        (name, "missing", "", "", str(usage[name]), "enabled by tenants but not installed")
+        for name in enablement.missing(reg, usage)
     ]
     _table(("NAME", "STATE", "VERSION", "DISTRIBUTION", "TENANTS", "DETAIL"), rows)
 

@@ -259,16 +259,8 @@ class PluginsView(AdminPage):
     @expose("/")
     def index(self):
         registry = runtime().registry
-        usage = dict(
-            db.session.execute(
-                select(TenantPlugin.plugin, func.count())
-                .where(TenantPlugin.enabled.is_(True))
-                .group_by(TenantPlugin.plugin)
-            ).all()
-        )
-        missing = sorted(
-            set(usage) - set(registry.loaded) - set(registry.refused) - set(registry.skipped)
-        )
+        usage = enablement.usage(db.session)
+        missing = enablement.missing(registry, usage)
         return self.render(
             "tenantry_admin/plugins.html", registry=registry, usage=usage, missing=missing
         )

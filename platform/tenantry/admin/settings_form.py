@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, get_args
 
 from flask import request
 from pydantic import BaseModel
@@ -34,6 +34,12 @@ def fields(model: type[BaseModel] | None, values: dict[str, Any]) -> list[dict[s
             }
         )
     return rows
+
+
+def _unwrap_optional(annotation: Any) -> Any:
+    """``int | None`` is edited like ``int``; an empty input means None."""
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return args[0] if len(args) == 1 and type(None) in get_args(annotation) else annotation
 
 
 def submitted(model: type[BaseModel] | None) -> dict[str, Any]:

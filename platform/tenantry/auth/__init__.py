@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Blueprint, Flask, abort, request
+from flask_login import current_user, login_required
 
 from tenantry.auth import identity, throttle
 from tenantry.auth.views import bp
@@ -10,6 +11,22 @@ from tenantry.security import csrf
 from tenantry.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def members_only(bp: Blueprint) -> Blueprint:
+    """Require a logged-in user of the current tenant for every route of ``bp``.
+
+    Anonymous visitors go to the login page (API calls get 401); anyone who is
+    not a user of this tenant gets 403.
+    """
+
+    @bp.before_request
+    @login_required
+    def _members_only() -> None:
+        if current_user.user is None:
+            abort(403)
+
+    return bp
 
 
 def init_auth(app: Flask, settings: Settings) -> None:

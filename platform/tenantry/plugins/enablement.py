@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenantry.plugins.models import TenantPlugin
@@ -48,6 +48,22 @@ def validate_settings(
             name,
             {".".join(map(str, e["loc"])) or "(settings)": e["msg"] for e in error.errors()},
         ) from None
+
+
+def usage(session: Session) -> dict[str, int]:
+    """How many tenants have each plugin enabled (names of uninstalled plugins included)."""
+    query = (
+        select(TenantPlugin.plugin, func.count())
+        .where(TenantPlugin.enabled.is_(True))
+        .group_by(TenantPlugin.plugin)
+    )
+    return {name: count for name, count in session.execute(query)}
+
+
+def missing(registry: PluginRegistry, used: dict[str, int]) -> list[str]:
+    """Plugins tenants enabled that are not installed (or not found) any more."""
+    known = set(registry.loaded) | set(registry.refused) | set(registry.skipped)
+    return sorted(set(used) - known)
 
 
 def _rows(session: Session, tenant: Tenant) -> dict[str, TenantPlugin]:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tenantry import NavItem, Plugin, db
+from tenantry.demo import demo_seeded
 from tenantry_notes.admin import platform_views, tenant_views
 from tenantry_notes.api import api
 from tenantry_notes.models import Note
@@ -61,12 +62,6 @@ def seed_demo(_tenant: object) -> None:
         db.session.add(Note(title=title, body=body, tags=tags, author=author))
 
 
-def _demo_receiver():
-    from tenantry.demo import demo_seeded
-
-    return (demo_seeded, seed_demo)
-
-
 plugin = Plugin(
     name="notes",
     title="Notes",
@@ -77,7 +72,7 @@ plugin = Plugin(
     settings=NotesSettings,
     nav=[NavItem("Notes", "notes.index")],
     slots={"tenant_dashboard": recent_notes},
-    receivers=[_demo_receiver()],
+    receivers=[(demo_seeded, seed_demo)],
     tenant_admin_views=tenant_views,
     platform_admin_views=platform_views,
 )

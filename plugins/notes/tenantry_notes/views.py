@@ -3,24 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from tenantry import db
+from tenantry.auth import members_only
 from tenantry.pagination import paginate
 from tenantry_notes import service
 from tenantry_notes.forms import NoteForm
 from tenantry_notes.models import Note
 from tenantry_notes.render import to_html
 
-bp = Blueprint("notes", __name__, template_folder="templates")
-
-
-@bp.before_request
-@login_required
-def _members_only() -> None:
-    """Every notes page and API call needs a logged-in user of this tenant."""
-    if current_user.user is None:
-        abort(403)
+bp = members_only(Blueprint("notes", __name__, template_folder="templates"))
 
 
 def _get(note_id: int) -> Note:

@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select, update
 
 from tenantry import NavItem, Plugin, TenantRef, db
+from tenantry.demo import demo_seeded
 from tenantry_notes.models import Note
 from tenantry_notes.signals import note_deleted
 from tenantry_tasks.admin import platform_views, tenant_views
@@ -62,12 +63,6 @@ def seed_demo(_tenant: object) -> None:
             db.session.add(Task(title=title, note_id=note.id if note else None))
 
 
-def _demo_receiver():
-    from tenantry.demo import demo_seeded
-
-    return (demo_seeded, seed_demo)
-
-
 plugin = Plugin(
     name="tasks",
     title="Tasks",
@@ -78,7 +73,7 @@ plugin = Plugin(
     settings=TasksSettings,
     nav=[NavItem("Tasks", "tasks.index")],
     slots={"tenant_dashboard": open_tasks, "note_detail": tasks_of_note},
-    receivers=[(note_deleted, lambda note, **_: unlink_tasks(note)), _demo_receiver()],
+    receivers=[(note_deleted, lambda note, **_: unlink_tasks(note)), (demo_seeded, seed_demo)],
     tenant_admin_views=tenant_views,
     platform_admin_views=platform_views,
     on_enable=first_task,

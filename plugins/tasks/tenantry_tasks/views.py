@@ -5,23 +5,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from tenantry import db, plugin_settings
+from tenantry.auth import members_only
 from tenantry_notes.models import Note
 from tenantry_tasks.forms import TaskForm
 from tenantry_tasks.models import Task
 from tenantry_tasks.settings import TasksSettings
 
-bp = Blueprint("tasks", __name__, template_folder="templates")
-
-
-@bp.before_request
-@login_required
-def _members_only() -> None:
-    if current_user.user is None:
-        abort(403)
+bp = members_only(Blueprint("tasks", __name__, template_folder="templates"))
 
 
 def settings() -> TasksSettings:
