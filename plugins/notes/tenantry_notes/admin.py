@@ -29,4 +29,4 @@ def tenant_views():
 
 
 def platform_views():
-    return [PlatformNotesView(Note, name="Notes", endpoint="notes_note", category="Plugins")]
+    return [PlatformNotesView(Note, name="Notes", endpoint="notes_note", category="Plugin data")]

@@ -25,4 +25,4 @@ def tenant_views():
 
 
 def platform_views():
-    return [PlatformTasksView(Task, name="Tasks", endpoint="tasks_task", category="Plugins")]
+    return [PlatformTasksView(Task, name="Tasks", endpoint="tasks_task", category="Plugin data")]
