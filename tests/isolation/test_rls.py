@@ -7,10 +7,13 @@ from sqlalchemy.exc import ProgrammingError
 from tenantry import all_tenants, db, tenant_context
 
 
+# Row-level security is PostgreSQL's; on SQLite the ORM layer is the only guard, which
+# tests/isolation/test_orm.py covers on both databases.
+pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+
+
 @pytest.fixture
-def pg(backend, session):
-    if backend != "postgres":
-        pytest.skip("row-level security is PostgreSQL's; on SQLite the ORM layer is the guard")
+def pg(session):
     return session
 
 
