@@ -140,3 +140,46 @@ def test_plugin_platform_views_list_every_tenant_read_only(app, operator, make_t
     assert operator.get("/admin/notes_note/new/").status_code in (302, 403, 404)
     with app.app_context(), all_tenants():
         assert db.session.query(Note).count() == 2
+
+
+def test_editing_a_tenants_status_follows_the_lifecycle_rules(app, operator, make_tenant):
+    from tenantry.tenancy.signals import tenant_suspended
+
+    acme = make_tenant("acme")
+    received = []
+    tenant_suspended.connect(received.append, weak=False)
+    page = f"/admin/tenants/edit/?id={acme.id}"
+    try:
+        operator.post(
+            page,
+            data={
+                "slug": "acme",
+                "name": "Acme",
+                "status": "suspended",
+                "csrf_token": csrf_token(operator, page),
+            },
+        )
+    finally:
+        tenant_suspended.disconnect(received.append)
+    assert [t.slug for t in received] == ["acme"]
+    assert client_for(app, "acme.localhost").get("/").status_code == 403
+    operator.post(
+        page,
+        data={
+            "slug": "acme",
+            "name": "Acme",
+            "status": "deleted",
+            "csrf_token": csrf_token(operator, page),
+        },
+    )
+    back = operator.post(
+        page,
+        data={
+            "slug": "acme",
+            "name": "Acme",
+            "status": "active",
+            "csrf_token": csrf_token(operator, page),
+        },
+    )
+    assert "deleted tenants cannot come back" in back.get_data(as_text=True)
+    assert client_for(app, "acme.localhost").get("/").status_code == 404

@@ -6,7 +6,6 @@ from sqlalchemy.exc import ProgrammingError
 
 from tenantry import all_tenants, db, tenant_context
 
-
 # Row-level security is PostgreSQL's; on SQLite the ORM layer is the only guard, which
 # tests/isolation/test_orm.py covers on both databases.
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)

@@ -84,10 +84,23 @@ class IndexView(SecureView, AdminIndexView):
     pass
 
 
+class AdminForm(FlaskForm):
+    """Flask-WTF's form (one CSRF mechanism app-wide) that keeps the edited object.
+
+    Flask-Admin's ``Unique`` validator compares against ``form._obj``, which its
+    own base form sets and FlaskForm does not: without it, saving any row with a
+    unique column unchanged fails with "Already exists."
+    """
+
+    def __init__(self, *args: Any, obj: Any = None, **kwargs: Any) -> None:
+        self._obj = obj
+        super().__init__(*args, obj=obj, **kwargs)
+
+
 class ModelView(SecureView, SqlaModelView):
     """Base of every model view, with CSRF-protected forms and tenant-safe counts."""
 
-    form_base_class = FlaskForm
+    form_base_class = AdminForm
     page_size = 25
     can_view_details = True
     can_export = False

@@ -15,6 +15,7 @@ from flask_admin.actions import action
 from flask_admin.babel import gettext
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional, ValidationError
 
@@ -26,7 +27,7 @@ from tenantry.plugins import enablement
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry
 from tenantry.plugins.runtime import runtime
-from tenantry.tenancy import lifecycle
+from tenantry.tenancy import lifecycle, signals
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import validate_domain, validate_slug
 from tenantry.tenancy.models import STATUSES, Domain, Tenant
@@ -88,7 +89,20 @@ class TenantView(ModelView):
                 taken = db.session.scalar(select(Tenant.id).where(Tenant.slug == model.slug))
             if taken is not None:
                 raise ValidationError(f"a tenant with slug {model.slug!r} already exists")
-        model.revision = (model.revision or 0) + 1
+            return
+        history = sa_inspect(model).attrs.status.history
+        if history.added and history.deleted:
+            # Through the lifecycle, as the CLI does: same rules, same signals.
+            model.status = history.deleted[0]
+            try:
+                lifecycle.set_status(db.session, model, history.added[0])
+            except lifecycle.LifecycleError as error:
+                raise ValidationError(str(error)) from None
+        model.revision += 1
+
+    def after_model_change(self, form, model, is_created):
+        if is_created:
+            signals.tenant_created.send(model)
 
     def update_model(self, form, model):
         form.slug.data = model.slug  # the slug names hosts and is never edited
