@@ -36,10 +36,10 @@ def client(app, make_tenant, make_user):
     return client
 
 
-def test_a_notes_list_page_costs_five_statements(client, statements):
-    """Tenant state (+ RLS on PostgreSQL), the user, the count, the page, its authors."""
+def test_a_notes_list_page_costs_four_statements(client, statements):
+    """Tenant state (+ RLS on PostgreSQL), the user, the count, the page with its authors."""
     assert client.get("/notes/api/notes").status_code == 200
-    assert len(statements) == 5, statements
+    assert len(statements) == 4, statements
 
 
 def test_the_root_landing_page_touches_the_database_not_at_all(app, statements):

@@ -166,3 +166,17 @@ def test_tokens_of_one_tenant_are_invisible_to_another(session, acme, bravo):
             select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(acme.token))
         )
         assert found is None
+
+
+def test_lazy_loads_are_confined_to_the_tenant_current_when_they_run(session, acme, bravo):
+    with tenant_context(acme.tenant):
+        task = session.get(Task, acme.task_ids[0])
+        assert "note" not in task.__dict__  # not loaded yet
+    with tenant_context(bravo.tenant):
+        assert task.note is None  # acme's note is not bravo's to see
+    session.expire(task, ["note"])
+    with pytest.raises(NoTenantError):
+        _ = task.note
+    with tenant_context(acme.tenant):
+        session.expire(task, ["note"])
+        assert task.note.title == "acme-note-0"

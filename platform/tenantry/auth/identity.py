@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask, g, request
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
@@ -91,7 +92,9 @@ def _load_from_token(req) -> Account | None:
         return None
     secret = header.removeprefix("Bearer ").strip()
     token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.digest(secret))
+        select(ApiToken)
+        .options(joinedload(ApiToken.user))  # token and user in one round trip
+        .where(ApiToken.token_hash == ApiToken.digest(secret))
     )
     if token is None or not token.user.active:
         return None

@@ -30,7 +30,12 @@ class Note(TenantScoped, Base):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
 
-    author: Mapped[User | None] = relationship()
+    # Joined on the user's primary key alone: the composite foreign key above already
+    # guarantees the same tenant, and a primary-key join lets SQLAlchemy answer from
+    # the identity map and load authors with one cheap IN query.
+    author: Mapped[User | None] = relationship(
+        primaryjoin=lambda: Note.author_id == User.id, foreign_keys=lambda: [Note.author_id]
+    )
 
     @property
     def tag_list(self) -> list[str]:
