@@ -9,19 +9,14 @@ long version.
 
 from __future__ import annotations
 
-import sys
-import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from waitress.server import create_server
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import seed_tenants
 from bench.load import misfiled_notes, run_load
+from tenantry.testing import serve_in_thread
 
 TENANTS = 6
 CONNECTIONS = 12
@@ -31,12 +26,8 @@ SECONDS = 5.0
 @pytest.fixture
 def server_port(app: Flask) -> Iterator[int]:
     """The app under waitress on an ephemeral loopback port, in a thread."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server.effective_port
-    server.close()
-    thread.join(timeout=5)
+    with serve_in_thread(app, threads=4) as server:
+        yield server.effective_port
 
 
 def test_mixed_load_keeps_every_tenant_to_itself(app: Flask, server_port: int) -> None:

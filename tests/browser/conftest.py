@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 import os
 import socket
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tenantry.testing import PASSWORD, build_app, settings_for_test
+from tenantry.testing import PASSWORD, build_app, serve_in_thread, settings_for_test
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -162,8 +161,6 @@ class LiveSite:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     """The real app, migrated, on a fresh SQLite database, served by waitress on a free port."""
     _require_browser()  # no point starting a server nobody will browse
-    import waitress
-
     port = _free_port()
     settings = settings_for_test(
         tmp_path_factory.mktemp("browser"), "sqlite", server_name=f"localhost:{port}"
@@ -174,15 +171,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     live.make_tenant(live.DEMO, plugins=("notes", "tasks"))
     live.make_tenant(live.OTHER, plugins=("notes",))
 
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=4)
-    assert int(server.effective_port) == port
-    thread = threading.Thread(target=server.run, name="waitress", daemon=True)
-    thread.start()
-    yield live
-    # run() never returns (waitress has no stop): end its work, free the port, and let
-    # the daemon thread go with the process.
-    server.task_dispatcher.shutdown()
-    server.close()
+    with serve_in_thread(app, port=port, threads=4):
+        yield live
 
 
 @pytest.fixture(autouse=True)

@@ -1,0 +1,149 @@
+"""Where the time of one notes list request goes: statements sent, CPU per request, a profile.
+
+The throughput ratio says *how much* tenantry adds over the bare app; this
+says *what*. Both apps are called in-process through WSGI (no sockets, one
+thread), so the per-request time is pure Python + database work; the SQL
+sent per request is logged, and pyinstrument profiles tenantry's requests.
+
+    .venv/bin/python -m bench.profile_list [--db postgres] [--requests 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Engine, event
+from werkzeug.test import Client
+
+from bench import bare_app
+from bench.common import (
+    KINDS,
+    NOTES_PATH,
+    ROOT,
+    available_kinds,
+    migrate,
+    print_table,
+    scratch_database,
+    seed_tenants,
+    tenantry_env,
+    workspace,
+    write_results,
+)
+
+
+def statements_of(engine: Engine, call: Callable[[], Any]) -> list[str]:
+    sent: list[str] = []
+
+    def log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split())[:110])
+
+    event.listen(engine, "before_cursor_execute", log)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", log)
+    return sent
+
+
+def per_request_ms(call: Callable[[], Any], requests: int) -> float:
+    for _ in range(50):
+        call()
+    started = time.perf_counter()
+    for _ in range(requests):
+        call()
+    return (time.perf_counter() - started) / requests * 1000
+
+
+def profile_kind(kind: str, requests: int, notes: int) -> dict[str, Any]:
+    from pyinstrument import Profiler
+
+    from tenantry.app import create_app
+    from tenantry.db import db
+    from tenantry.settings import load_settings
+
+    with workspace("profile") as work:
+        database = scratch_database(kind, work)
+        bare_database = scratch_database(kind, work, "bare")
+        try:
+            env = tenantry_env(database, work)
+            migrate(env)
+            [tenant] = seed_tenants(database.owner_url, 1, notes=notes)
+            bare_app.seed(bare_database.owner_url, "tenantry_app", notes)
+            os.environ.update({k: v for k, v in env.items() if k.startswith("TENANTRY_")})
+            app: Flask = create_app(load_settings())
+            client = Client(app)
+            headers = {"Host": tenant.host(8000), "Authorization": f"Bearer {tenant.token}"}
+
+            def ours() -> None:
+                response = client.get(NOTES_PATH, headers=headers)
+                assert response.status_code == 200, response.data[:200]
+
+            bare = bare_app.create_app(bare_database.app_url)
+            bare_client = Client(bare)
+
+            def theirs() -> None:
+                assert bare_client.get(NOTES_PATH, headers={"Host": ROOT}).status_code == 200
+
+            with app.app_context():
+                engine = db.engine
+            ours()  # the resolver and enabled-plugins caches are warm in steady state
+            ours_sql = statements_of(engine, ours)
+            tenantry_ms = per_request_ms(ours, requests)
+            bare_ms = per_request_ms(theirs, requests)
+            profiler = Profiler(interval=0.0005)
+            profiler.start()
+            for _ in range(requests):
+                ours()
+            profiler.stop()
+            text = profiler.output_text(unicode=False, color=False, show_all=False)
+        finally:
+            database.drop()
+            bare_database.drop()
+    return {
+        "db": kind,
+        "tenantry_ms_per_request": round(tenantry_ms, 3),
+        "bare_ms_per_request": round(bare_ms, 3),
+        "in_process_ratio": round(bare_ms / tenantry_ms, 3),
+        "statements_per_request": len(ours_sql),
+        "statements": ours_sql,
+        "profile": text,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=500)
+    parser.add_argument("--notes", type=int, default=100)
+    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
+    args = parser.parse_args()
+    found = [profile_kind(k, args.requests, args.notes) for k in available_kinds(args.db or KINDS)]
+    path = write_results("profile_list", {"requests": args.requests, "kinds": found})
+    for item in found:
+        print(f"\n=== {item['db']}: SQL sent by one tenantry request ===")
+        for n, statement in enumerate(item["statements"], 1):
+            print(f"{n:2}. {statement}")
+        print(item["profile"])
+    print_table(
+        ("db", "tenantry ms/req", "bare ms/req", "bare/tenantry", "statements"),
+        [
+            (
+                i["db"],
+                i["tenantry_ms_per_request"],
+                i["bare_ms_per_request"],
+                i["in_process_ratio"],
+                i["statements_per_request"],
+            )
+            for i in found
+        ],
+        "In-process cost of the notes list (one thread, no sockets)",
+    )
+    print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
