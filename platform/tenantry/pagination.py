@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -65,4 +65,6 @@ def paginate(session: Session, query: Select[Any], page: int = 1, per_page: int 
 
 
 def _count(session: Session, query: Select[Any]) -> int:
-    return session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+    # count(*) over the query's own FROM and WHERE: no subquery to build and compile.
+    counted = query.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    return session.scalar(counted) or 0

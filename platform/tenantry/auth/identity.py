@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask, g, request
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
 
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
@@ -91,20 +90,20 @@ def _load_from_token(req) -> Account | None:
     if not header.startswith("Bearer ") or g.get("tenant") is None:
         return None
     secret = header.removeprefix("Bearer ").strip()
-    token = db.session.scalar(
-        select(ApiToken)
-        .options(joinedload(ApiToken.user))  # token and user in one round trip
+    found = db.session.execute(
+        select(User, ApiToken.id, ApiToken.last_used_at)  # token and user in one round trip
+        .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == ApiToken.digest(secret))
-    )
-    if token is None or not token.user.active:
+    ).first()
+    if found is None or not found[0].active:
         return None
+    user, token_id, last = found
     now = datetime.now(UTC)
-    last = token.last_used_at
     if last is None or now - _aware(last) > LAST_USED_PRECISION:
         # A write per API call would cost more than the call; minutes are precise enough.
-        token.last_used_at = now
+        db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
-    return Account(token.user, via_token=True)
+    return Account(user, via_token=True)
 
 
 def _aware(moment: datetime) -> datetime:
