@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 MAX_PER_PAGE = 100
+MAX_PAGE = 1_000_000  # past any real page; keeps offsets within a 64-bit integer
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ def paginate(session: Session, query: Select[Any], page: int = 1, per_page: int 
     ``page`` and ``per_page`` are clamped to sane values rather than rejected.
     """
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    page = max(page, 1)
+    page = min(max(page, 1), MAX_PAGE)
     offset = (page - 1) * per_page
     if session.get_bind().dialect.name == "sqlite":
         total = _count(session, query)

@@ -137,9 +137,10 @@ class TenantView(ModelView):
 
     @expose("/plugins/", methods=("GET", "POST"))
     def plugins(self):
-        tenant = db.session.get(Tenant, request.args.get("id", type=int))
+        tenant_id = request.args.get("id", type=int)
+        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
         if tenant is None:
-            abort(404)
+            abort(404, description="There is no such tenant.")
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
