@@ -82,9 +82,3 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_admin(app, registry)
     cli.register(app)
     return app
-
-
-def app_settings() -> Settings:
-    from flask import current_app
-
-    return current_app.extensions["tenantry.settings"]

@@ -82,10 +82,6 @@ class Database:
         return self._state().engine
 
     @property
-    def is_postgres(self) -> bool:
-        return self.engine.dialect.name == "postgresql"
-
-    @property
     def session(self) -> TenantSession:
         """The session of this request or app context; closed when the context ends."""
         session = g.get("_tenantry_session")

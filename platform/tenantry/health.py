@@ -9,7 +9,6 @@ from tenantry.db import db
 from tenantry.migrate import current_heads
 
 bp = Blueprint("health", __name__)
-ENDPOINTS = frozenset({"health.healthz", "health.readyz"})
 
 
 @bp.get("/healthz")

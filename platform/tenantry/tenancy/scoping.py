@@ -87,9 +87,10 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
 
 def _sync_rls(session: Session) -> None:
     """Re-set the RLS variables when the context changed inside an open transaction."""
-    if session.info.get(RLS_KEY) in (None, _rls_wanted()):
-        return
+    current = session.info.get(RLS_KEY)
     wanted = _rls_wanted()
+    if current is None or current == wanted:
+        return
     session.connection().exec_driver_sql(_SET_RLS, {"tenant": wanted[0], "bypass": wanted[1]})
     session.info[RLS_KEY] = wanted
 
