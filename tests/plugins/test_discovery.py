@@ -384,3 +384,18 @@ def test_strict_plugins_starts_when_nothing_is_refused(tmp_path):
         assert runtime().registry.refused == {}
         assert {"notes", "tasks"} <= set(runtime().registry.loaded)
         db.engine.dispose()
+
+
+def test_refusing_a_plugin_at_runtime_refuses_the_plugins_that_need_it():
+    from tenantry.plugins.contract import Plugin
+    from tenantry.plugins.registry import LoadedPlugin
+
+    registry = PluginRegistry()
+    for name, needs in (("base", ()), ("middle", ("base",)), ("top", ("middle",))):
+        registry.loaded[name] = LoadedPlugin(
+            Plugin(name=name, title=name), f"tenantry-{name}", "1.0", f"nowhere_{name}", needs
+        )
+    registry.refuse("base", "set-up failed: boom")
+    assert registry.loaded == {}
+    assert registry.refused["middle"].reason == "needs plugin 'base', which was refused"
+    assert registry.refused["top"].reason == "needs plugin 'middle', which was refused"

@@ -8,6 +8,7 @@ reason and contained: the rest of the platform starts without it, unless
 from __future__ import annotations
 
 import graphlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
 from typing import TYPE_CHECKING
@@ -62,7 +63,7 @@ class PluginRegistry:
     def __contains__(self, name: str) -> bool:
         return name in self.loaded
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[LoadedPlugin]:
         return iter(self.loaded.values())
 
     def get(self, name: str) -> Plugin | None:
@@ -73,11 +74,14 @@ class PluginRegistry:
         return [p.name for p in self.loaded.values() if name in p.needs]
 
     def refuse(self, name: str, reason: str, dist: str = "", ver: str = "") -> None:
+        """Move a plugin to ``refused``, and with it every loaded plugin that needs it."""
         entry = self.loaded.pop(name, None)
         if entry is not None:
             dist, ver = entry.distribution, entry.version
             _forget_tables(entry.package)
         self.refused[name] = Refusal(name, reason, dist, ver)
+        for dependent in self.dependents(name):
+            self.refuse(dependent, f"needs plugin {name!r}, which was refused")
 
 
 def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) -> PluginRegistry:
