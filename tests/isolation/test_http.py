@@ -122,3 +122,17 @@ def _csrf(client):
     from tenantry.testing import csrf_token
 
     return csrf_token(client, "/notes/new")
+
+
+def test_x_forwarded_host_is_believed_only_behind_a_configured_proxy(tmp_path):
+    from tenantry import db
+    from tenantry.tenancy import lifecycle
+    from tenantry.testing import build_app, settings_for_test
+
+    app = build_app(settings_for_test(tmp_path, "sqlite", trusted_proxies=1))
+    with app.app_context():
+        lifecycle.create(db.session, "acme", "Acme Behind Proxy")
+        db.session.commit()
+    client = client_for(app, "localhost")
+    response = client.get("/", headers={"X-Forwarded-Host": "acme.localhost"})
+    assert "Acme Behind Proxy" in response.get_data(as_text=True)
