@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from tenantry.auth import accounts
 from tenantry.auth.models import Operator, User
+from tenantry.cli import friendly
 from tenantry.db import db
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
@@ -28,6 +29,7 @@ OPERATOR = ("operator@tenantry.test", "operator-pass")
 
 
 @click.command("demo")
+@friendly
 def demo_command() -> None:
     """Create (once) the demo tenant with every bundled plugin, its users and an operator."""
     settings = current_app.extensions["tenantry.settings"]

@@ -9,6 +9,7 @@ label, and ``upgrade`` goes to all heads, so installing a plugin and running
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -63,11 +64,15 @@ def current_heads(engine: Engine) -> set[str]:
 
 
 def upgrade(config: Config, target: str = "heads") -> None:
-    try:
-        command.upgrade(config, target)
-    except Exception as error:
-        raise MigrationError(f"migration failed: {type(error).__name__}: {error}") from error
+    _run(command.upgrade, config, target)
 
 
 def downgrade(config: Config, target: str) -> None:
-    command.downgrade(config, target)
+    _run(command.downgrade, config, target)
+
+
+def _run(step: Callable[[Config, str], None], config: Config, target: str) -> None:
+    try:
+        step(config, target)
+    except Exception as error:  # alembic, the driver or a migration's own code
+        raise MigrationError(f"migration failed: {type(error).__name__}: {error}") from error

@@ -183,3 +183,19 @@ def test_editing_a_tenants_status_follows_the_lifecycle_rules(app, operator, mak
     )
     assert "deleted tenants cannot come back" in back.get_data(as_text=True)
     assert client_for(app, "acme.localhost").get("/").status_code == 404
+
+
+def test_an_operator_cannot_delete_or_disable_themselves(app, operator):
+    from tenantry.auth.models import Operator
+
+    with app.app_context():
+        me = db.session.scalar(select(Operator))
+    token = csrf_token(operator, "/admin/operators/")
+    operator.post("/admin/operators/delete/", data={"id": me.id, "csrf_token": token})
+    page = f"/admin/operators/edit/?id={me.id}"
+    response = operator.post(
+        page, data={"email": me.email, "csrf_token": csrf_token(operator, page)}
+    )
+    assert "cannot disable your own account" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Operator, me.id).active

@@ -13,6 +13,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy import inspect as sa_inspect
@@ -268,6 +269,14 @@ class OperatorView(ModelView):
         elif is_created:
             raise ValidationError(gettext("A new operator needs a password."))
         model.email = (model.email or "").strip().lower()
+        if not model.active and model.id == current_user.record.id:
+            raise ValidationError("You cannot disable your own account.")
+
+    def delete_model(self, model):
+        if model.id == current_user.record.id:
+            flash("You cannot delete your own account.", "error")
+            return False
+        return super().delete_model(model)
 
 
 class PluginsView(AdminPage):

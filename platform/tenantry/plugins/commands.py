@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from sqlalchemy import delete
 
+from tenantry.cli import friendly
 from tenantry.db import db
 from tenantry.migrate import alembic_config, downgrade
 from tenantry.plugins.models import TenantPlugin
@@ -17,6 +18,7 @@ from tenantry.plugins.scaffold import ScaffoldError, scaffold
 
 @click.command("purge")
 @click.argument("name")
+@friendly
 def purge_command(name: str) -> None:
     """Drop a plugin's tables (downgrade its migration branch) and forget its enablement."""
     registry = runtime().registry
