@@ -37,16 +37,7 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = NoteForm()
-    if form.validate_on_submit():
-        try:
-            note = service.create(form.data, current_user.user)
-        except service.NoteInvalid as error:
-            form.body.errors = [error.errors["body"]]
-        else:
-            flash("Note created.", "success")
-            return redirect(url_for(".show", note_id=note.id))
-    return render_template("notes/form.html", form=form, note=None)
+    return _form_page(None)
 
 
 @bp.get("/<int:note_id>")
@@ -58,16 +49,24 @@ def show(note_id: int):
 
 @bp.route("/<int:note_id>/edit", methods=["GET", "POST"])
 def edit(note_id: int):
-    note = _get(note_id)
-    form = NoteForm(obj=note, tags=", ".join(note.tag_list))
+    return _form_page(_get(note_id))
+
+
+def _form_page(note: Note | None):
+    """Write a new note (``note`` is None) or change one; the service applies the rules."""
+    form = NoteForm(obj=note, tags=", ".join(note.tag_list)) if note else NoteForm()
     if form.validate_on_submit():
         try:
-            service.update(note, form.data)
+            if note is None:
+                saved = service.create(form.data, current_user.user)
+            else:
+                saved = service.update(note, form.data)
         except service.NoteInvalid as error:
-            form.body.errors = [error.errors["body"]]
+            for field, message in error.errors.items():
+                getattr(form, field).errors = [message]
         else:
-            flash("Note saved.", "success")
-            return redirect(url_for(".show", note_id=note.id))
+            flash("Note saved." if note else "Note created.", "success")
+            return redirect(url_for(".show", note_id=saved.id))
     return render_template("notes/form.html", form=form, note=note)
 
 
