@@ -28,9 +28,11 @@ class Task(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    # View-only: assigning None to a relationship over a composite key would null
-    # tenant_id too, so links are changed through note_id.
-    note: Mapped[Note | None] = relationship(viewonly=True)
+    # On the note's primary key (the composite key above holds the tenant): loads come
+    # from the identity map, and unlinking clears note_id only, never tenant_id.
+    note: Mapped[Note | None] = relationship(
+        primaryjoin=lambda: Task.note_id == Note.id, foreign_keys=lambda: [Task.note_id]
+    )
 
     @property
     def overdue(self) -> bool:
