@@ -101,3 +101,31 @@ def test_notes_are_not_on_the_root_host_or_for_tenants_without_the_plugin(app, m
     make_tenant("plain")
     assert client_for(app, "localhost").get(path).status_code == 404
     assert client_for(app, "plain.localhost").get(path).status_code == 404
+
+
+def test_one_tenants_settings_never_apply_to_another(app, client, make_tenant, make_user):
+    """Per-tenant settings are cached per tenant id and revision, never shared."""
+    from tenantry import db
+    from tenantry.plugins import enablement
+    from tenantry.plugins.runtime import runtime
+    from tenantry.tenancy.lifecycle import find
+    from tenantry.testing import csrf_token
+
+    bravo = make_tenant("bravo", plugins=["notes"])
+    other = client_for(app, "bravo.localhost")
+    do_login(other, make_user(bravo))
+    other.csrf = csrf_token(other, "/notes/new")
+    assert (
+        api(other, "post", "/notes", json={"title": "warm", "body": "x" * 500}).status_code == 201
+    )
+    with app.app_context():
+        enablement.update_settings(
+            db.session,
+            runtime().registry,
+            find(db.session, "acme"),
+            "notes",
+            {"max_note_length": 100},
+        )
+        db.session.commit()
+    assert api(client, "post", "/notes", json={"title": "a", "body": "x" * 500}).status_code == 422
+    assert api(other, "post", "/notes", json={"title": "b", "body": "x" * 500}).status_code == 201
