@@ -1,5 +1,5 @@
 # Two commands do all set-up: `make run` (serve the product) and `make test` (run the suite).
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
