@@ -270,3 +270,32 @@ def test_receivers_run_only_for_tenants_that_enabled_the_plugin(
     with app.app_context(), tenant_context(with_tasks):
         task = db.session.scalar(select(Task).where(Task.title == "follow up"))
         assert task is not None and task.note_id is None
+
+
+def test_a_failing_on_enable_hook_refuses_the_change_and_keeps_nothing(app, make_tenant):
+    from sqlalchemy import select
+
+    from tenantry import db
+    from tenantry.plugins import enablement
+    from tenantry.plugins.models import TenantPlugin
+    from tenantry.plugins.runtime import runtime
+    from tenantry.tenancy.lifecycle import find
+
+    make_tenant("acme")
+    with app.app_context():
+        tasks = runtime().registry.get("tasks")
+        original = tasks.on_enable
+
+        def boom(_ref):
+            raise RuntimeError("disk full")
+
+        tasks.on_enable = boom
+        try:
+            with pytest.raises(
+                enablement.EnablementError, match="on_enable: RuntimeError: disk full"
+            ):
+                enablement.enable(db.session, runtime().registry, find(db.session, "acme"), "tasks")
+            db.session.rollback()
+        finally:
+            tasks.on_enable = original
+        assert db.session.scalars(select(TenantPlugin)).all() == []

@@ -101,9 +101,9 @@ def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str
         session.flush()
         with tenant_context(tenant) as ref:
             for plugin_name in turned_on:
-                hook = registry.loaded[plugin_name].plugin.on_enable
-                if hook is not None:
-                    hook(ref)
+                _run_hook(
+                    plugin_name, "on_enable", registry.loaded[plugin_name].plugin.on_enable, ref
+                )
             session.flush()  # what the hooks wrote belongs to this tenant: flush it here
     return turned_on
 
@@ -126,11 +126,23 @@ def disable(session: Session, registry: PluginRegistry, tenant: Tenant, name: st
     tenant.revision += 1
     session.flush()
     plugin = registry.get(name)
-    if plugin is not None and plugin.on_disable is not None:
+    if plugin is not None:
         with tenant_context(tenant) as ref:
-            plugin.on_disable(ref)
+            _run_hook(name, "on_disable", plugin.on_disable, ref)
             session.flush()
     return True
+
+
+def _run_hook(plugin: str, kind: str, hook: Any, ref: Any) -> None:
+    """A plugin's hook failing refuses the change (the caller rolls back) with its reason."""
+    if hook is None:
+        return
+    try:
+        hook(ref)
+    except Exception as error:  # a plugin's code may fail in any way
+        raise EnablementError(
+            f"plugin {plugin!r} failed in {kind}: {type(error).__name__}: {error}; nothing changed"
+        ) from error
 
 
 def update_settings(
