@@ -341,3 +341,19 @@ def test_given_secret_key_is_used_and_nothing_is_generated(workdir):
     settings = load_settings(secret_key="given-" + "k" * 30)
     assert settings.secret_key.get_secret_value() == "given-" + "k" * 30
     assert not (workdir / "instance" / "secret_key").exists()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("login_rate_limit", "lots", "10 per minute"),
+        ("redis_url", "http://cache", "redis://"),
+    ],
+)
+def test_bad_rate_limit_and_redis_url_are_refused_up_front(
+    workdir, monkeypatch, field, value, expected
+):
+    monkeypatch.setenv(f"TENANTRY_{field.upper()}", value)
+    line = line_about(settings_error(), field)
+    assert f"TENANTRY_{field.upper()}" in line
+    assert expected in line
