@@ -244,3 +244,17 @@ def test_nul_characters_are_refused_with_400_on_both_databases(app, make_tenant,
     response = send(client_for(app, "acme.localhost"))
     assert response.status_code == 400
     assert "NUL character" in response.get_data(as_text=True)
+
+
+def test_an_unreachable_database_answers_503_not_500(tmp_path):
+    from tenantry.app import create_app
+    from tenantry.testing import client_for
+
+    app = create_app(
+        settings_for_test(
+            tmp_path, "sqlite", database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"
+        )
+    )
+    response = client_for(app, "acme.localhost").get("/")
+    assert response.status_code == 503
+    assert "database is unavailable" in response.get_data(as_text=True)

@@ -6,7 +6,8 @@ import logging
 
 from flask import Flask, render_template, request
 from flask.globals import request_ctx
-from werkzeug.exceptions import HTTPException, InternalServerError
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from tenantry.tenancy.errors import NoTenantError, TenantViolation
 
@@ -31,6 +32,11 @@ def render_error(error: HTTPException):
 def _unhandled(error: Exception):
     if isinstance(error, HTTPException):
         return render_error(error)
+    if isinstance(error, OperationalError):  # unreachable, locked past the timeout, unmigrated
+        log.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        return render_error(
+            ServiceUnavailable(description="The database is unavailable. Try again shortly.")
+        )
     if isinstance(error, NoTenantError | TenantViolation):
         log.error("tenant isolation stopped a request: %s", error)
     else:
