@@ -113,3 +113,20 @@ def test_a_commit_touching_domains_clears_the_cache(app, make_tenant, tenant_cli
 def db_engine(app):
     with app.app_context():
         return db.engine
+
+
+def test_unknown_hosts_are_forgotten_quickly_so_new_tenants_appear_everywhere(app):
+    from tenantry.tenancy.resolve import NEGATIVE_TTL
+
+    now = [0.0]
+    with app.app_context():
+        resolver = HostResolver(db.engine, "localhost", ttl=60, clock=lambda: now[0])
+        assert resolver.resolve("later.localhost") is None
+        # Created "by another process": this resolver is not told.
+        db.session.execute(insert(Tenant), [{"slug": "later", "name": "Later"}])
+        db.session.commit()
+        assert resolver.resolve("later.localhost") is None  # the cached answer, for now
+        now[0] += NEGATIVE_TTL + 0.1
+        assert resolver.resolve("later.localhost").slug == "later"
+        now[0] += 30  # a found tenant is kept for the full TTL
+        assert resolver.resolve("later.localhost").slug == "later"

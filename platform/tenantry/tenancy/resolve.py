@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from typing import Final
 
 from sqlalchemy import Engine, select
@@ -22,13 +23,22 @@ from tenantry.tenancy.hostnames import normalize_host
 from tenantry.tenancy.models import Domain, Tenant
 
 PLATFORM: Final = "platform"
+NEGATIVE_TTL: Final = 2.0
 
 
 class HostResolver:
     """Maps a Host header to PLATFORM, a TenantRef, or None (no such tenant)."""
 
-    def __init__(self, engine: Engine, root_host: str, ttl: float, max_entries: int = 100_000):
+    def __init__(
+        self,
+        engine: Engine,
+        root_host: str,
+        ttl: float,
+        max_entries: int = 100_000,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self._engine = engine
+        self._clock = clock
         self.root_host = root_host
         self._suffix = "." + root_host
         self._ttl = ttl
@@ -42,14 +52,17 @@ class HostResolver:
         if host == self.root_host:
             return PLATFORM
         cached = self._cache.get(host)
-        now = time.monotonic()
+        now = self._clock()
         if cached is not None and cached[0] > now:
             return cached[1]
         found = self._lookup(host)
+        # "No such site" is kept briefly only: a tenant created by another process
+        # must not stay unreachable here for a whole TTL.
+        ttl = self._ttl if found is not None else min(self._ttl, NEGATIVE_TTL)
         with self._lock:
             if len(self._cache) >= self._max_entries:
                 self._cache.clear()
-            self._cache[host] = (now + self._ttl, found)
+            self._cache[host] = (now + ttl, found)
         return found
 
     def clear(self, *_args: object, **_kwargs: object) -> None:
