@@ -18,6 +18,7 @@ from flask import current_app
 from flask.cli import FlaskGroup
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError
+from werkzeug.sansio.utils import host_is_trusted
 
 from tenantry.auth import accounts
 from tenantry.auth.models import User
@@ -29,7 +30,7 @@ from tenantry.settings import Settings, SettingsError, load_settings
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import all_tenants
 from tenantry.tenancy.errors import TenancyError
-from tenantry.tenancy.models import Domain, Tenant
+from tenantry.tenancy.models import Tenant
 
 EXPECTED_ERRORS = (
     lifecycle.LifecycleError,
@@ -241,12 +242,7 @@ def domains_add(hostname: str, slug: str) -> None:
     domain = lifecycle.add_domain(db.session, tenant, hostname, settings().root_host)
     db.session.commit()
     click.echo(f"{domain.hostname} now serves tenant {slug!r}")
-    trusted = current_app.config["TRUSTED_HOSTS"]
-    if not any(
-        domain.hostname == h or domain.hostname.endswith(h)
-        for h in trusted
-        if h.startswith(".") or h == domain.hostname
-    ):
+    if not host_is_trusted(domain.hostname, current_app.config["TRUSTED_HOSTS"]):
         click.echo(
             f"note: add {domain.hostname!r} to the trusted_hosts setting, or requests to it get 400"
         )
@@ -257,15 +253,9 @@ def domains_add(hostname: str, slug: str) -> None:
 @click.option("--tenant", "slug", required=True)
 @friendly
 def domains_remove(hostname: str, slug: str) -> None:
-    tenant = lifecycle.find(db.session, slug)
-    domain = db.session.scalar(
-        select(Domain).where(Domain.tenant_id == tenant.id, Domain.hostname == hostname.lower())
-    )
-    if domain is None:
-        raise click.ClickException(f"{hostname} is not a domain of {slug!r}")
-    lifecycle.remove_domain(db.session, hostname)
+    domain = lifecycle.remove_domain(db.session, lifecycle.find(db.session, slug), hostname)
     db.session.commit()
-    click.echo(f"{hostname} removed from {slug!r}")
+    click.echo(f"{domain.hostname} removed from {slug!r}")
 
 
 # --- accounts ----------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from tenantry.db import Base
 from tenantry.tenancy import signals
 from tenantry.tenancy.context import all_tenants
 from tenantry.tenancy.errors import InvalidName
-from tenantry.tenancy.hostnames import validate_domain, validate_slug
+from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.rls import tenant_tables
 
@@ -123,14 +123,16 @@ def add_domain(session: Session, tenant: Tenant, hostname: str, root_host: str) 
     return domain
 
 
-def remove_domain(session: Session, hostname: str) -> Domain:
+def remove_domain(session: Session, tenant: Tenant, hostname: str) -> Domain:
     try:
-        host = validate_domain(hostname, "\0")
+        host = normalize_host(hostname)
     except InvalidName as error:
         raise LifecycleError(str(error)) from None
-    domain = session.scalar(select(Domain).where(Domain.hostname == host))
+    domain = session.scalar(
+        select(Domain).where(Domain.tenant_id == tenant.id, Domain.hostname == host)
+    )
     if domain is None:
-        raise LifecycleError(f"no tenant uses the domain {host}")
+        raise LifecycleError(f"{host} is not a domain of {tenant.slug!r}")
     session.delete(domain)
     session.flush()
     return domain
