@@ -128,3 +128,18 @@ def test_plugin_settings_are_edited_with_field_errors(admin):
 def test_views_of_plugins_the_tenant_has_not_enabled_are_closed(admin):
     assert admin.get("/manage/notes_note/").status_code == 200
     assert admin.get("/manage/tasks_task/").status_code == 403
+
+
+def test_a_note_written_in_the_admin_gets_its_author_and_clean_tags(app, tenants, admin):
+    from tenantry import tenant_context
+    from tenantry_notes.models import Note
+
+    token = csrf_token(admin, "/manage/notes_note/new/")
+    response = admin.post(
+        "/manage/notes_note/new/",
+        data={"title": "From the admin", "body": "", "tags": " B, a ,b", "csrf_token": token},
+    )
+    assert response.status_code == 302
+    with app.app_context(), tenant_context(tenants[0]):
+        note = db.session.scalar(select(Note))
+        assert (note.tags, note.author.email) == ("a,b", "ann@acme.test")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask_login import current_user
+
 from tenantry.admin.base import ModelView
 from tenantry.admin.platform import _tenant_slug
 from tenantry_notes.models import Note
@@ -13,6 +15,12 @@ class TenantNotesView(ModelView):
     column_filters = ("updated_at", "created_at")
     column_default_sort = ("updated_at", True)
     form_columns = ("title", "body", "tags")
+
+    def on_model_change(self, form, model, is_created):
+        # The same rules as the notes pages: normalised tags, the writer as author.
+        model.tags = Note.normalise_tags(model.tags or "")
+        if is_created:
+            model.author = current_user.user
 
 
 class PlatformNotesView(ModelView):
