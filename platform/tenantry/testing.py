@@ -144,7 +144,7 @@ def reset_database(app: Flask) -> None:
                 for table in tables:
                     connection.execute(table.delete())
         resolver().clear()
-        runtime().enabled_cache._entries.clear()
+        runtime().enabled_cache.clear()
         throttle().reset()
 
 

@@ -143,3 +143,15 @@ def test_a_note_written_in_the_admin_gets_its_author_and_clean_tags(app, tenants
     with app.app_context(), tenant_context(tenants[0]):
         note = db.session.scalar(select(Note))
         assert (note.tags, note.author.email) == ("a,b", "ann@acme.test")
+
+
+def test_settings_of_a_plugin_not_enabled_here_cannot_be_written(app, tenants, admin):
+    from tenantry.plugins.models import TenantPlugin
+
+    page = "/manage/plugin_settings/"
+    response = admin.post(
+        page, data={"plugin": "tasks", "show_completed": "y", "csrf_token": csrf_token(admin, page)}
+    )
+    assert "is not enabled for" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(TenantPlugin).where(TenantPlugin.plugin == "tasks")) is None

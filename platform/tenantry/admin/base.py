@@ -62,6 +62,14 @@ def may_open(view: BaseView) -> bool:
     return False
 
 
+def tenant_column(_view: Any, _context: Any, model: Any, _name: str) -> str:
+    """Column formatter for platform views: the slug of the row's tenant."""
+    from tenantry.tenancy.models import Tenant
+
+    tenant = db.session.get(Tenant, model.tenant_id)  # identity map: one query per tenant
+    return tenant.slug if tenant else "?"
+
+
 class SecureView:
     """Mixin: deny by default; anonymous people go to the login page, others get 403."""
 

@@ -21,7 +21,7 @@ from wtforms import PasswordField, SelectField
 from wtforms.validators import Length, Optional, ValidationError
 
 from tenantry.admin import settings_form
-from tenantry.admin.base import AdminPage, IndexView, ModelView
+from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, Operator, User
 from tenantry.db import db
 from tenantry.plugins import enablement
@@ -54,11 +54,6 @@ class Dashboard(IndexView):
             loaded=len(registry.loaded),
             refused=len(registry.refused),
         )
-
-
-def _tenant_slug(_view, _context, model, _name) -> str:
-    tenant = db.session.get(Tenant, model.tenant_id)
-    return tenant.slug if tenant else "?"
 
 
 class TenantView(ModelView):
@@ -145,38 +140,44 @@ class TenantView(ModelView):
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
-            name, verb = request.form.get("plugin", ""), request.form.get("do", "")
-            try:
-                if verb == "enable":
-                    done = enablement.enable(db.session, registry, tenant, name)
-                    flash(f"Enabled: {', '.join(done) or 'nothing new'}.", "success")
-                elif verb == "disable":
-                    enablement.disable(db.session, registry, tenant, name)
-                    flash(f"Disabled {name}; its data is kept.", "success")
-                elif verb == "settings":
-                    plugin = registry.get(name)
-                    enablement.update_settings(
-                        db.session,
-                        registry,
-                        tenant,
-                        name,
-                        settings_form.submitted(plugin.settings if plugin else None),
-                    )
-                    flash(f"Settings of {name} saved.", "success")
-                db.session.commit()
+            errors = apply_plugin_change(registry, tenant, request.form.get("do", ""))
+            if not errors:
                 return redirect(url_for(".plugins", id=tenant.id))
-            except enablement.PluginSettingsError as error:
-                db.session.rollback()
-                errors[name] = settings_form.errors_of(error)
-                flash(str(error), "error")
-            except enablement.EnablementError as error:
-                db.session.rollback()
-                flash(str(error), "error")
         return self.render(
             "tenantry_admin/tenant_plugins.html",
             tenant=tenant,
             **plugin_rows(registry, tenant.id, errors),
         )
+
+
+def apply_plugin_change(
+    registry: PluginRegistry, tenant: Tenant, verb: str
+) -> dict[str, dict[str, str]]:
+    """Enable, disable or set the settings of the posted plugin for ``tenant``, commit,
+    and flash the outcome; return field errors per plugin (empty when it worked)."""
+    name = request.form.get("plugin", "")
+    plugin = registry.get(name)
+    try:
+        if verb == "enable":
+            done = enablement.enable(db.session, registry, tenant, name)
+            flash(f"Enabled: {', '.join(done) or 'nothing new'}.", "success")
+        elif verb == "disable":
+            enablement.disable(db.session, registry, tenant, name)
+            flash(f"Disabled {name}; its data is kept.", "success")
+        else:
+            values = settings_form.submitted(plugin.settings if plugin else None)
+            enablement.update_settings(db.session, registry, tenant, name, values)
+            flash(f"Settings of {plugin.title if plugin else name} saved.", "success")
+        db.session.commit()
+        return {}
+    except enablement.PluginSettingsError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return {name: settings_form.errors_of(error)}
+    except enablement.EnablementError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return {name: {}}
 
 
 def plugin_rows(
@@ -219,7 +220,7 @@ class DomainView(ModelView):
 class UserView(ModelView):
     column_list = ("email", "tenant_id", "name", "role", "active", "created_at")
     column_labels = {"tenant_id": "Tenant"}
-    column_formatters = {"tenant_id": _tenant_slug}
+    column_formatters = {"tenant_id": tenant_column}
     column_searchable_list = ("email", "name")
     column_filters = ("tenant_id", "role", "active")
     form_columns = ("name", "role", "active")

@@ -15,13 +15,11 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from tenantry.admin import settings_form
 from tenantry.admin.base import AdminPage, IndexView, ModelView
-from tenantry.admin.platform import plugin_rows
+from tenantry.admin.platform import apply_plugin_change, plugin_rows
 from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, User
 from tenantry.db import db
-from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy.lifecycle import find
 
@@ -93,24 +91,10 @@ class PluginSettingsPage(AdminPage):
         tenant = find(db.session, g.tenant.slug)
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
-            name = request.form.get("plugin", "")
-            plugin = registry.get(name)
-            try:
-                if plugin is None or name not in runtime().enabled():
-                    raise enablement.EnablementError(f"plugin {name!r} is not enabled here")
-                enablement.update_settings(
-                    db.session, registry, tenant, name, settings_form.submitted(plugin.settings)
-                )
-                db.session.commit()
-                flash(f"Settings of {plugin.title} saved.", "success")
+            # Tenant admins edit settings only; enabling stays with the operators.
+            errors = apply_plugin_change(registry, tenant, "settings")
+            if not errors:
                 return redirect(url_for(".index"))
-            except enablement.PluginSettingsError as error:
-                db.session.rollback()
-                errors[name] = settings_form.errors_of(error)
-                flash(str(error), "error")
-            except enablement.EnablementError as error:
-                db.session.rollback()
-                flash(str(error), "error")
         rows = plugin_rows(registry, tenant.id, errors)
         rows["plugins"] = [row for row in rows["plugins"] if row["enabled"]]
         return self.render("tenantry_admin/tenant_settings.html", **rows)

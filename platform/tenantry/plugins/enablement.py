@@ -149,7 +149,7 @@ def update_settings(
     session: Session, registry: PluginRegistry, tenant: Tenant, name: str, values: dict[str, Any]
 ) -> dict[str, Any]:
     rows = _rows(session, tenant)
-    if name not in rows:
+    if name not in rows or not rows[name].enabled:
         raise EnablementError(f"plugin {name!r} is not enabled for {tenant.slug!r}")
     rows[name].settings = validate_settings(registry, name, values)
     tenant.revision += 1
@@ -182,6 +182,10 @@ class EnabledCache:
         self._registry = registry
         self._entries: dict[int, Enabled] = {}
         self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
 
     def get(self, session: Session, tenant_id: int, revision: int) -> Enabled:
         entry = self._entries.get(tenant_id)

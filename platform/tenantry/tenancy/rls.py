@@ -16,7 +16,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, MetaData, inspect, text
 from sqlalchemy.engine import make_url
 
-from tenantry.tenancy.mixins import TenantScoped
+from tenantry.tenancy import scoping
 
 POLICY = "tenantry_tenant_isolation"
 _CONDITION = (
@@ -26,14 +26,8 @@ _CONDITION = (
 
 
 def tenant_tables(metadata: MetaData) -> list[str]:
-    from tenantry.db import Base
-
-    names = {
-        mapper.local_table.name
-        for mapper in Base.registry.mappers
-        if issubclass(mapper.class_, TenantScoped)
-    }
-    return sorted(name for name in names if name in metadata.tables)
+    """Names of the tenant-scoped tables that are on ``metadata``, sorted."""
+    return sorted(t.name for t in scoping.tenant_tables() if t.name in metadata.tables)
 
 
 def enable(connection: Connection, table: str) -> None:

@@ -103,13 +103,14 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
     """
     if any(issubclass(mapper.class_, TenantScoped) for mapper in state.all_mappers):
         return True
-    tables = _tenant_tables()
+    tables = tenant_tables()
     return any(
         isinstance(element, Table) and element in tables for element in iterate(state.statement)
     )
 
 
-def _tenant_tables() -> frozenset[Table]:
+def tenant_tables() -> frozenset[Table]:
+    """The tables of every mapped TenantScoped class (core and loaded plugins)."""
     from tenantry.db import Base
 
     return frozenset(

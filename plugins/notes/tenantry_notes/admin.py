@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from flask_login import current_user
 
-from tenantry.admin.base import ModelView
-from tenantry.admin.platform import _tenant_slug
+from tenantry.admin.base import ModelView, tenant_column
 from tenantry_notes.models import Note
 
 
@@ -27,7 +26,7 @@ class PlatformNotesView(ModelView):
     can_create = can_edit = can_delete = False
     column_list = ("tenant_id", "title", "tags", "updated_at")
     column_labels = {"tenant_id": "Tenant"}
-    column_formatters = {"tenant_id": _tenant_slug}
+    column_formatters = {"tenant_id": tenant_column}
     column_filters = ("tenant_id", "updated_at")
     column_searchable_list = ("title",)
 

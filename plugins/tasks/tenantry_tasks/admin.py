@@ -1,7 +1,6 @@
 """Admin views: a tenant's own tasks (tenant admin); every tenant's tasks (platform, read-only)."""
 
-from tenantry.admin.base import ModelView
-from tenantry.admin.platform import _tenant_slug
+from tenantry.admin.base import ModelView, tenant_column
 from tenantry_tasks.models import Task
 
 
@@ -16,7 +15,7 @@ class PlatformTasksView(ModelView):
     can_create = can_edit = can_delete = False
     column_list = ("tenant_id", "title", "done", "due")
     column_labels = {"tenant_id": "Tenant"}
-    column_formatters = {"tenant_id": _tenant_slug}
+    column_formatters = {"tenant_id": tenant_column}
     column_filters = ("tenant_id", "done")
 
 
