@@ -221,9 +221,9 @@ def test_500_answers_json_to_api_clients(boom_app):
 
 
 def test_500_is_logged_with_its_traceback(boom_app, caplog):
-    with caplog.at_level(logging.ERROR, logger="tenantry.errors"):
+    with caplog.at_level(logging.ERROR, logger="tenantry.error_pages"):
         get_with_host(boom_app, "localhost", "/boom")
-    records = [r for r in caplog.records if r.name == "tenantry.errors"]
+    records = [r for r in caplog.records if r.name == "tenantry.error_pages"]
     assert records
     assert records[0].exc_info is not None
     assert SECRET in str(records[0].exc_info[1])

@@ -1,53 +1,77 @@
 """Tenantry: a multi-tenant modular monolith for Flask.
 
-This module is the plugin author's vocabulary; everything else is internal.
+This module is the plugin author's whole vocabulary (plus ``tenantry.admin``
+for admin view bases, ``tenantry.signals`` for the core's signals and
+``tenantry.testing`` for tests); everything else is internal and may change.
+
+Names load on first use, so ``import tenantry`` (and a plugin's own import)
+builds neither the web stack nor the CLI, migrations or admin.
 """
 
-from typing import Any
+from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.2.0"
+
+# Bound now, not lazily: the submodule tenantry.db would otherwise shadow the object db.
 from tenantry.db import Base, db
-from tenantry.plugins.contract import API_VERSION, NavItem, Plugin
-from tenantry.tenancy import (
-    Global,
-    NoTenantError,
-    TenantRef,
-    TenantScoped,
-    TenantViolation,
-    all_tenants,
-    current_tenant,
-    tenant_context,
-    tenant_foreign_key,
-)
 
-__version__ = "0.1.0"
-__all__ = [
-    "API_VERSION",
-    "Base",
-    "Global",
-    "NavItem",
-    "NoTenantError",
-    "Plugin",
-    "TenantRef",
-    "TenantScoped",
-    "TenantViolation",
-    "all_tenants",
-    "create_app",
-    "current_tenant",
-    "db",
-    "plugin_settings",
-    "tenant_context",
-    "tenant_foreign_key",
-]
+#: Public name -> the module that defines it, imported on first use.
+_PUBLIC = {
+    # models and their tenant scope
+    "Global": "tenantry.tenancy.mixins",
+    "TenantScoped": "tenantry.tenancy.mixins",
+    "tenant_foreign_key": "tenantry.tenancy.mixins",
+    "utcnow": "tenantry.tenancy.models",
+    "User": "tenantry.auth.models",
+    # the current tenant
+    "TenantRef": "tenantry.tenancy.context",
+    "current_tenant": "tenantry.tenancy.context",
+    "tenant_context": "tenantry.tenancy.context",
+    "all_tenants": "tenantry.tenancy.context",
+    "NoTenantError": "tenantry.tenancy.errors",
+    "TenantViolation": "tenantry.tenancy.errors",
+    # data access
+    "paginate": "tenantry.pagination",
+    "Page": "tenantry.pagination",
+    # the plugin contract
+    "Plugin": "tenantry.plugins.contract",
+    "NavItem": "tenantry.plugins.contract",
+    "Slot": "tenantry.plugins.contract",
+    "plugin_settings": "tenantry.plugins.runtime",
+    "members_only": "tenantry.auth",
+    # refusals, shown the same way by pages, API, admins and CLI
+    "Refused": "tenantry.errors",
+    "ValidationFailed": "tenantry.errors",
+    # the application
+    "create_app": "tenantry.app",
+}
+__all__ = sorted([*_PUBLIC, "Base", "db"])
+
+if TYPE_CHECKING:
+    from tenantry.app import create_app
+    from tenantry.auth import members_only
+    from tenantry.auth.models import User
+    from tenantry.errors import Refused, ValidationFailed
+    from tenantry.pagination import Page, paginate
+    from tenantry.plugins.contract import NavItem, Plugin, Slot
+    from tenantry.plugins.runtime import plugin_settings
+    from tenantry.tenancy.context import TenantRef, all_tenants, current_tenant, tenant_context
+    from tenantry.tenancy.errors import NoTenantError, TenantViolation
+    from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
+    from tenantry.tenancy.models import utcnow
 
 
 def __getattr__(name: str) -> Any:
-    # Lazy, so `import tenantry` in a plugin does not build the whole web stack.
-    if name == "create_app":
-        from tenantry.app import create_app
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tenantry' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value  # once loaded, a plain attribute
+    return value
 
-        return create_app
-    if name == "plugin_settings":
-        from tenantry.plugins.runtime import plugin_settings
 
-        return plugin_settings
-    raise AttributeError(name)
+def __dir__() -> list[str]:
+    return [*globals(), *__all__]

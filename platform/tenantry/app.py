@@ -1,4 +1,8 @@
-"""The application factory."""
+"""The application factory: settings in, a wired Flask app out.
+
+Every request hook is registered here, in the order it runs, so one read of
+``_request_hooks`` tells what each request goes through.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +11,29 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tenantry import cli, errors, health, requestlog, views
+from tenantry import error_pages, health, requestlog, security, views
+from tenantry.admin.sites import init_admin, open_platform_scope
+from tenantry.auth import init_auth
+from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
 from tenantry.migrate import alembic_config, expected_heads
+from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
 from tenantry.settings import Settings, load_settings
-from tenantry.tenancy import web as tenancy_web
+from tenantry.tenancy import gate
+from tenantry.tenancy.context import current_tenant
+from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
+from tenantry.tenancy.scoping import TenantSession
 
 log = logging.getLogger(__name__)
+#: The core's mapped classes; with the loaded plugins' they make up Base.metadata.
+CORE_MODELS = (Tenant, Domain, TenantPlugin, User, Operator, ApiToken)
 
 
 def load_models(settings: Settings) -> PluginRegistry:
-    """Import the core models and discover plugins, so Base.metadata holds every table."""
-    import tenantry.auth.models
-    import tenantry.plugins.models
-    import tenantry.tenancy.models  # noqa: F401
-
+    """Discover plugins, so Base.metadata holds every table: the core's and theirs."""
     registry = discover(settings.plugins)
     for refusal in registry.refused.values():
         log.warning("plugin %s refused: %s", refusal.name, refusal.reason)
@@ -51,6 +60,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         MAX_CONTENT_LENGTH=4 * 1024 * 1024,
         WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_CHECK_DEFAULT=False,  # security.protect_forms decides, see there
         TEMPLATES_AUTO_RELOAD=settings.env == "development",
     )
     app.extensions["tenantry.settings"] = settings
@@ -63,22 +73,35 @@ def create_app(settings: Settings | None = None) -> Flask:
         )
 
     registry = load_models(settings)
-    engine = db.init_app(app, settings.database_url)
+    engine = db.init_app(app, settings.database_url, TenantSession)
     app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
+    gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
+    app.jinja_env.globals["current_tenant"] = current_tenant
 
-    requestlog.init_app(app)
-    tenancy_web.init_app(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
-    errors.init_app(app)
+    error_pages.init_app(app)
     health.init_app(app)
-
-    from tenantry import security
-    from tenantry.admin import init_admin
-    from tenantry.auth import init_auth
-
-    security.init_app(app, settings)
+    security.init_app(app)
     init_auth(app, settings)
-    PluginRuntime(registry).mount(app)
+    runtime = PluginRuntime(registry)
+    runtime.mount(app)
     views.init_app(app)
     init_admin(app, registry)
-    cli.register(app)
+    _request_hooks(app, settings, runtime)
     return app
+
+
+def _request_hooks(app: Flask, settings: Settings, runtime: PluginRuntime) -> None:
+    """Every hook a request passes through, in order (tests/test_app.py holds it to this)."""
+    for hook in (
+        requestlog.start_timer,  # time the whole request
+        gate.enter_tenant,  # Host -> tenant: 400, 403 and 404 are decided here
+        security.refuse_nul_characters,  # before any view can store one
+        security.protect_forms,  # CSRF on every unsafe browser request
+        open_platform_scope,  # the platform admin works across tenants, on purpose
+        runtime.gate,  # a plugin's routes exist only where it is enabled
+    ):
+        app.before_request(hook)
+    # after_request hooks run last-registered first: headers go on before the log line.
+    app.after_request(requestlog.log_request)
+    app.after_request(security.response_headers(settings))
+    app.teardown_request(gate.leave_tenant)

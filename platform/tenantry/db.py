@@ -15,9 +15,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
-
-from tenantry.tenancy.scoping import TenantSession
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -58,18 +56,22 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 @dataclass
 class _State:
     engine: Engine
-    sessions: sessionmaker[TenantSession]
+    sessions: sessionmaker[Session]
 
 
 class Database:
-    """Access to the current app's engine and its per-app-context session."""
+    """Access to the current app's engine and its per-app-context session.
+
+    The session class is the factory's choice (tenancy's ``TenantSession``): this
+    module knows how to hold a session, not what confines it.
+    """
 
     extension = "tenantry.db"
 
-    def init_app(self, app: Flask, url: str) -> Engine:
+    def init_app(self, app: Flask, url: str, session_class: type[Session]) -> Engine:
         engine = make_engine(url)
         app.extensions[self.extension] = _State(
-            engine, sessionmaker(engine, class_=TenantSession, expire_on_commit=False)
+            engine, sessionmaker(engine, class_=session_class, expire_on_commit=False)
         )
         app.teardown_appcontext(self._close)
         return engine
@@ -82,7 +84,7 @@ class Database:
         return self._state().engine
 
     @property
-    def session(self) -> TenantSession:
+    def session(self) -> Session:
         """The session of this request or app context; closed when the context ends."""
         session = g.get("_tenantry_session")
         if session is None:

@@ -1,51 +1,20 @@
-"""Error pages: the base layout for browsers, JSON for API clients, never a traceback."""
+"""What a refused change raises, wherever it came from (a page, the API, an admin, the CLI).
+
+Services raise these; every entry point shows them the same way: the CLI prints
+the message, a form puts each field's message under that field, the JSON API
+answers 422 with ``errors``. Nothing here is a bug: a bug is any other exception.
+"""
 
 from __future__ import annotations
 
-import logging
 
-from flask import Flask, render_template, request
-from flask.globals import request_ctx
-from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
-
-from tenantry.tenancy.errors import NoTenantError, TenantViolation
-
-log = logging.getLogger(__name__)
+class Refused(Exception):
+    """A rule refused a change; the message says why, for the person who asked."""
 
 
-def wants_json() -> bool:
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return best == "application/json" or "/api/" in request.path
+class ValidationFailed(Refused):
+    """Input that breaks a rule, with one message per field (``"(form)"`` for the whole)."""
 
-
-def render_error(error: HTTPException):
-    code = error.code or 500
-    if wants_json():
-        return {"error": error.name, "message": error.description, "status": code}, code
-    if request_ctx.url_adapter is None:
-        # The Host was refused before routing: no URLs can be built, so no layout.
-        return render_template("error_bare.html", error=error, code=code), code
-    return render_template("error.html", error=error, code=code), code
-
-
-def _unhandled(error: Exception):
-    if isinstance(error, HTTPException):
-        return render_error(error)
-    if isinstance(error, OperationalError):  # unreachable, locked past the timeout, unmigrated
-        log.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
-        return render_error(
-            ServiceUnavailable(description="The database is unavailable. Try again shortly.")
-        )
-    if isinstance(error, NoTenantError | TenantViolation):
-        log.error("tenant isolation stopped a request: %s", error)
-    else:
-        log.exception("unhandled error on %s %s", request.method, request.path)
-    return render_error(
-        InternalServerError(description="Something went wrong on our side. It has been logged.")
-    )
-
-
-def init_app(app: Flask) -> None:
-    app.register_error_handler(HTTPException, render_error)
-    app.register_error_handler(Exception, _unhandled)
+    def __init__(self, errors: dict[str, str]):
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{field}: {message}" for field, message in self.errors.items()))

@@ -1,7 +1,8 @@
 """Schema migrations: the core's alembic branch plus one branch per loaded plugin.
 
-The migration environment lives inside the package (``tenantry/migrations``)
-so an installed tenantry can migrate without a source checkout; each plugin's
+The environment and the core's revisions live in the top-level ``alembic/``
+folder, installed as the package ``tenantry.migrations`` (see pyproject.toml),
+so an installed tenantry migrates without a source checkout. Each plugin's
 ``migrations`` directory joins ``version_locations`` with its name as branch
 label, and ``upgrade`` goes to all heads, so installing a plugin and running
 ``tenantry db upgrade`` creates its tables.
@@ -9,29 +10,45 @@ label, and ``upgrade`` goes to all heads, so installing a plugin and running
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from importlib.util import find_spec
 from pathlib import Path
+from typing import Any
 
-from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from alembic import command
+from tenantry.errors import Refused
 from tenantry.plugins.registry import PluginRegistry
 from tenantry.settings import Settings
 
-HERE = Path(__file__).parent / "migrations"
+CORE_BRANCH = "tenantry"
 
 
-class MigrationError(Exception):
+class MigrationError(Refused):
     """A migration failed; the database was left as the last successful revision."""
 
 
+#: Inside an installed wheel (pyproject.toml maps alembic/ to tenantry/migrations/) ...
+INSTALLED = Path(__file__).resolve().parent / "migrations"
+#: ... or, in a checkout (an editable install), the top-level alembic/ itself.
+CHECKOUT = Path(__file__).resolve().parents[2] / "alembic"
+
+
+def environment() -> Path:
+    """Where the migration environment and the core's revisions are."""
+    return INSTALLED if INSTALLED.is_dir() else CHECKOUT
+
+
 def alembic_config(settings: Settings, registry: PluginRegistry) -> Config:
+    here = environment()
     config = Config()
-    config.set_main_option("script_location", str(HERE))
-    locations = [str(HERE / "versions")]
+    config.set_main_option("script_location", str(here))
+    locations = [str(here / "versions")]
     locations += [str(entry.plugin.migrations) for entry in registry if entry.plugin.migrations]
     config.set_main_option("version_locations", " ".join(locations))
     config.set_main_option("path_separator", "space")
@@ -69,6 +86,54 @@ def upgrade(config: Config, target: str = "heads") -> None:
 
 def downgrade(config: Config, target: str) -> None:
     _run(command.downgrade, config, target)
+
+
+def draft_revision(
+    config: Config, registry: PluginRegistry, message: str, plugin: str | None, autogenerate: bool
+) -> Path:
+    """Write a new revision file on the core's branch or on ``plugin``'s; return its path.
+
+    Ids are ``NNNN`` (core) or ``<plugin>_NNNN``, in sequence, so files sort and read in
+    order; a plugin's first revision starts its branch and depends on the core's.
+    """
+    if plugin is None:
+        branch, prefix, directory = CORE_BRANCH, "", environment() / "versions"
+    else:
+        entry = registry.loaded.get(plugin)
+        if entry is None:
+            raise MigrationError(f"plugin {plugin!r} is not loaded, so it has no branch to add to")
+        branch, prefix = plugin, f"{plugin}_"
+        directory = entry.plugin.migrations or _plugin_versions(entry.package)
+        directory.mkdir(parents=True, exist_ok=True)
+    script = ScriptDirectory.from_config(config)
+    revisions = list(script.walk_revisions())
+    taken = [
+        int(match.group(1))
+        for r in revisions
+        if (match := re.fullmatch(rf"{re.escape(prefix)}(\d{{4}})", r.revision))
+    ]
+    options: dict[str, Any] = {
+        "message": message,
+        "autogenerate": autogenerate,
+        "rev_id": f"{prefix}{1 + max(taken, default=0):04d}",
+        "version_path": str(directory),
+    }
+    if any(branch in r.branch_labels for r in revisions):
+        options["head"] = f"{branch}@head"
+    else:
+        options.update(head="base", branch_label=branch, depends_on=CORE_BRANCH)
+    try:
+        written = command.revision(config, **options)
+    except Exception as error:  # alembic's CommandError, or the database for autogenerate
+        raise MigrationError(f"cannot draft a revision: {type(error).__name__}: {error}") from error
+    assert written is not None and not isinstance(written, list)
+    return Path(written.path)
+
+
+def _plugin_versions(package: str) -> Path:
+    spec = find_spec(package)
+    assert spec is not None and spec.origin is not None
+    return Path(spec.origin).parent / "migrations" / "versions"
 
 
 def _run(step: Callable[[Config, str], None], config: Config, target: str) -> None:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 
 from flask import Flask, Response, abort, g, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFProtect
 
 from tenantry.settings import Settings
 
 csrf = CSRFProtect()
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def csp_nonce() -> str:
@@ -19,19 +21,23 @@ def csp_nonce() -> str:
     return g._csp_nonce
 
 
-def init_app(app: Flask, settings: Settings) -> None:
+def init_app(app: Flask) -> None:
     csrf.init_app(app)
     app.jinja_env.globals["csp_nonce"] = csp_nonce
 
-    @app.errorhandler(CSRFError)
-    def _csrf_failed(error: CSRFError):
-        from tenantry.errors import render_error
 
-        error.description = (
-            "The form expired or came from another site. Reload the page and try again."
-        )
-        return render_error(error)
+def protect_forms() -> None:
+    """before_request: every unsafe request carries the session's CSRF token.
 
+    Browsers cannot attach an Authorization header cross-site without CORS, so
+    token-authenticated API calls need no CSRF token; everything else does.
+    """
+    if request.method in UNSAFE_METHODS and not request.headers.get("Authorization"):
+        csrf.protect()
+
+
+def response_headers(settings: Settings) -> Callable[[Response], Response]:
+    """The after_request hook that puts the security headers on every response."""
     static_headers = [
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
@@ -41,10 +47,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     if settings.secure_cookies:
         static_headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
 
-    app.before_request(_refuse_nul_characters)
-
-    @app.after_request
-    def _headers(response: Response) -> Response:
+    def add_headers(response: Response) -> Response:
         # Appended, not set: no view sets these, and Headers.setdefault scans the list
         # once per call, which measurably costs on every request.
         nonce = g.get("_csp_nonce")
@@ -56,6 +59,8 @@ def init_app(app: Flask, settings: Settings) -> None:
         )
         return response
 
+    return add_headers
+
 
 CSP_TEMPLATE = (
     "default-src 'self'; script-src {}; style-src 'self' 'unsafe-inline'; "
@@ -64,15 +69,14 @@ CSP_TEMPLATE = (
 )
 CSP = CSP_TEMPLATE.format("'self'")
 CSP_WITH_NONCE = CSP_TEMPLATE.replace("{}", "'self' 'nonce-{}'")
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def _refuse_nul_characters() -> None:
-    """No text column can hold NUL on PostgreSQL: refuse it with a clear 400 up front
-    rather than fail deep in a query with a 500. Searches the raw bytes: parsing every
-    query string and body just to look would cost each request more than the check."""
+def refuse_nul_characters() -> None:
+    """before_request: no text column can hold NUL on PostgreSQL, so refuse it with a clear
+    400 up front rather than fail deep in a query with a 500. Searches the raw bytes:
+    parsing every query string and body just to look would cost each request more."""
     found = b"%00" in request.query_string
-    if not found and request.method in _BODY_METHODS:
+    if not found and request.method in UNSAFE_METHODS:
         mimetype = request.mimetype
         if mimetype == "application/x-www-form-urlencoded":
             data = request.get_data(cache=True)

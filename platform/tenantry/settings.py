@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from dotenv import dotenv_values
+from limits import parse
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -105,8 +106,6 @@ class Settings(BaseSettings):
     @field_validator("login_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
-        from limits import parse
-
         try:
             parse(value)
         except ValueError:

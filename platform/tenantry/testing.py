@@ -112,7 +112,7 @@ def settings_for_test(
 
 def build_app(settings: Settings) -> Flask:
     """Create the app and bring its database to the head revision."""
-    from tenantry.app import create_app
+    from tenantry.cli import create_app
     from tenantry.migrate import alembic_config, upgrade
     from tenantry.plugins.runtime import runtime
 
@@ -128,7 +128,7 @@ def reset_database(app: Flask) -> None:
     from tenantry.auth.throttle import throttle
     from tenantry.db import Base, db
     from tenantry.plugins.runtime import runtime
-    from tenantry.tenancy.web import resolver
+    from tenantry.tenancy.gate import resolver
 
     settings: Settings = app.extensions["tenantry.settings"]
     with app.app_context():

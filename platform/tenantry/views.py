@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, g, render_template
+from flask import Blueprint, Flask, render_template
 
 from tenantry.plugins.runtime import runtime
+from tenantry.tenancy.context import get_tenant
 
 bp = Blueprint("core", __name__)
 
 
 @bp.get("/")
 def index():
-    if g.get("tenant") is None:
+    if get_tenant() is None:
         registry = runtime().registry
         return render_template("landing.html", plugins=list(registry), refused=registry.refused)
     return render_template("tenant_home.html")

@@ -150,7 +150,9 @@ def test_settings_of_a_plugin_not_enabled_here_cannot_be_written(app, tenants, a
 
     page = "/manage/plugin_settings/"
     response = admin.post(
-        page, data={"plugin": "tasks", "show_completed": "y", "csrf_token": csrf_token(admin, page)}
+        page,
+        data={"plugin": "tasks", "show_completed": "y", "csrf_token": csrf_token(admin, page)},
+        follow_redirects=True,
     )
     assert "is not enabled for" in response.get_data(as_text=True)
     with app.app_context():

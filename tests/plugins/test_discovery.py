@@ -28,6 +28,8 @@ from flask import Blueprint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenantry import Base, Global, Plugin, TenantScoped
+
+CORE = "tenantry>=0.2"
 """
 
 
@@ -107,7 +109,7 @@ def reason(registry: PluginRegistry, name: str) -> str:
 
 
 HEALTHY = """
-plugin = Plugin(name="{name}", title="Healthy")
+plugin = Plugin(requires=[CORE], name="{name}", title="Healthy")
 """
 
 
@@ -146,25 +148,33 @@ def test_an_object_that_is_not_a_plugin_is_refused(fake):
     assert "is a dict, not a tenantry.Plugin" in reason(registry, "odd")
 
 
-def test_a_plugin_for_another_api_version_is_refused(fake):
-    registry = run(fake.add("future", 'plugin = Plugin(name="{name}", title="F", api=99)\n'))
-    assert "written for plugin API 99" in reason(registry, "future")
+def test_a_plugin_for_another_tenantry_is_refused(fake):
+    body = 'plugin = Plugin(requires=["tenantry>=99"], name="{name}", title="F")\n'
+    registry = run(fake.add("future", body))
+    assert reason(registry, "future").startswith("requires tenantry>=99, found tenantry 0.")
+
+
+def test_a_plugin_that_does_not_say_which_tenantry_it_needs_is_refused(fake):
+    registry = run(fake.add("vague", 'plugin = Plugin(name="{name}", title="V")\n'))
+    assert "requires must name the tenantry versions it was written for" in reason(
+        registry, "vague"
+    )
 
 
 def test_a_plugin_named_differently_from_its_entry_point_is_refused(fake):
-    registry = run(fake.add("alias", 'plugin = Plugin(name="other", title="A")\n'))
+    registry = run(fake.add("alias", 'plugin = Plugin(requires=[CORE], name="other", title="A")\n'))
     assert "named 'other' but its entry point is 'alias'" in reason(registry, "alias")
 
 
 def test_a_missing_dependency_is_refused(fake):
-    body = 'plugin = Plugin(name="{name}", title="N", requires=["tenantry-absent-lib>=1"])\n'
+    body = 'plugin = Plugin(name="{name}", title="N", requires=[CORE, "tenantry-absent-lib>=1"])\n'
     registry = run(fake.add("needy", body))
     assert reason(registry, "needy") == "requires tenantry-absent-lib>=1, which is not installed"
 
 
 def test_a_dependency_of_the_wrong_version_is_refused(fake):
     fake.dist("tenantry-fake-lib", "1.0")
-    body = 'plugin = Plugin(name="{name}", title="N", requires=["tenantry-fake-lib>=2"])\n'
+    body = 'plugin = Plugin(name="{name}", title="N", requires=[CORE, "tenantry-fake-lib>=2"])\n'
     registry = run(fake.add("picky", body))
     assert reason(registry, "picky") == "requires tenantry-fake-lib>=2, found tenantry-fake-lib 1.0"
 
@@ -173,17 +183,17 @@ def test_a_requirement_cycle_is_refused_and_so_is_what_needs_it(fake):
     tag = fake.tag
     a = fake.add(
         "cyca",
-        f'plugin = Plugin(name="{{name}}", title="A", requires=["tenantry-cyc-b-{tag}"])\n',
+        f'plugin = Plugin(name="{{name}}", title="A", requires=[CORE, "tenantry-cyc-b-{tag}"])\n',
         dist=f"tenantry-cyc-a-{tag}",
     )
     b = fake.add(
         "cycb",
-        f'plugin = Plugin(name="{{name}}", title="B", requires=["tenantry-cyc-a-{tag}"])\n',
+        f'plugin = Plugin(name="{{name}}", title="B", requires=[CORE, "tenantry-cyc-a-{tag}"])\n',
         dist=f"tenantry-cyc-b-{tag}",
     )
     c = fake.add(
         "cycc",
-        f'plugin = Plugin(name="{{name}}", title="C", requires=["tenantry-cyc-a-{tag}>=1"])\n',
+        f'plugin = Plugin(name="{{name}}", title="C", requires=[CORE, "tenantry-cyc-a-{tag}>=1"])\n',
     )
     registry = run(a, b, c, fake.add("fine", HEALTHY))
     assert reason(registry, "cyca").startswith("circular requirements: ")
@@ -196,7 +206,7 @@ def test_dependencies_load_first(fake):
     tag = fake.tag
     later = fake.add(
         "later",
-        f'plugin = Plugin(name="{{name}}", title="L", requires=["tenantry-base-{tag}>=1"])\n',
+        f'plugin = Plugin(name="{{name}}", title="L", requires=[CORE, "tenantry-base-{tag}>=1"])\n',
     )
     base = fake.add("base", HEALTHY, dist=f"tenantry-base-{tag}")
     registry = run(later, base)
@@ -217,7 +227,7 @@ def test_two_distributions_with_one_plugin_name_are_both_refused(fake):
 def test_a_blueprint_name_already_taken_refuses_the_second_plugin(fake):
     body = """
     bp = Blueprint("shared", __name__)
-    plugin = Plugin(name="{name}", title="T", blueprint=bp)
+    plugin = Plugin(requires=[CORE], name="{name}", title="T", blueprint=bp)
     """
     registry = run(fake.add("alpha", body), fake.add("beta", body))
     assert "alpha" in registry.loaded
@@ -227,7 +237,10 @@ def test_a_blueprint_name_already_taken_refuses_the_second_plugin(fake):
 def test_a_url_prefix_already_taken_refuses_the_second_plugin(fake):
     registry = run(
         fake.add("alpha", HEALTHY),
-        fake.add("beta", 'plugin = Plugin(name="{name}", title="B", url_prefix="/alpha")\n'),
+        fake.add(
+            "beta",
+            'plugin = Plugin(requires=[CORE], name="{name}", title="B", url_prefix="/alpha")\n',
+        ),
     )
     assert "alpha" in registry.loaded
     assert reason(registry, "beta") == "URL prefix '/alpha' is already used by plugin 'alpha'"
@@ -235,7 +248,10 @@ def test_a_url_prefix_already_taken_refuses_the_second_plugin(fake):
 
 def test_a_url_prefix_of_the_core_is_refused(fake):
     registry = run(
-        fake.add("grab", 'plugin = Plugin(name="{name}", title="G", url_prefix="/admin")\n')
+        fake.add(
+            "grab",
+            'plugin = Plugin(requires=[CORE], name="{name}", title="G", url_prefix="/admin")\n',
+        )
     )
     assert "url_prefix '/admin' must be a path of its own" in reason(registry, "grab")
 
@@ -247,7 +263,7 @@ def test_a_table_without_the_plugin_prefix_is_refused_and_taken_off_the_metadata
         __tablename__ = "{table}"
         id: Mapped[int] = mapped_column(primary_key=True)
 
-    plugin = Plugin(name="{{name}}", title="W")
+    plugin = Plugin(requires=[CORE], name="{{name}}", title="W")
     """
     registry = run(fake.add("widgets", body))
     assert reason(registry, "widgets") == f"table '{table}' must start with 'widgets_'"
@@ -261,7 +277,7 @@ def test_a_model_without_a_tenant_scope_is_refused(fake):
         __tablename__ = "{table}"
         id: Mapped[int] = mapped_column(primary_key=True)
 
-    plugin = Plugin(name="okscope", title="G")
+    plugin = Plugin(requires=[CORE], name="okscope", title="G")
     """
     registry = run(fake.add("okscope", body))
     assert "model Gadget declares no tenant scope: inherit TenantScoped" in reason(
@@ -281,7 +297,7 @@ def test_global_and_tenant_scoped_models_with_the_prefix_load(fake):
         __tablename__ = "{tables[1]}"
         id: Mapped[int] = mapped_column(primary_key=True)
 
-    plugin = Plugin(name="okay", title="O")
+    plugin = Plugin(requires=[CORE], name="okay", title="O")
     """
     registry = run(fake.add("okay", body))
     assert "okay" in registry.loaded
@@ -322,12 +338,12 @@ def explode(state):
     raise RuntimeError("cannot register")
 
 
-plugin = Plugin(name="{name}", title="Boom", blueprint=bp)
+plugin = Plugin(requires=[CORE], name="{name}", title="Boom", blueprint=bp)
 """
 
 
 def test_set_up_failure_is_contained_and_the_platform_starts(fake, tmp_path):
-    from tenantry.app import create_app
+    from tenantry.cli import create_app
     from tenantry.db import db
     from tenantry.migrate import alembic_config, upgrade
     from tenantry.plugins import enablement

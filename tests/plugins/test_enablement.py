@@ -230,11 +230,11 @@ def test_an_uninstalled_plugin_shows_as_missing_and_the_tenant_still_works(
 def test_receivers_run_only_for_tenants_that_enabled_the_plugin(
     app, make_tenant, make_user, tenant_client, login, monkeypatch
 ):
-    import tenantry_tasks
     from tenantry_notes.models import Note
+    from tenantry_tasks import service
     from tenantry_tasks.models import Task
 
-    original = tenantry_tasks.unlink_tasks
+    original = service.unlink_note
     calls: list[str] = []
 
     def spy(note: Any) -> None:
@@ -243,7 +243,7 @@ def test_receivers_run_only_for_tenants_that_enabled_the_plugin(
         calls.append(current_tenant.slug)
         original(note)
 
-    monkeypatch.setattr(tenantry_tasks, "unlink_tasks", spy)
+    monkeypatch.setattr(service, "unlink_note", spy)
 
     with_tasks = make_tenant("acme", plugins=["tasks"])
     notes_only = make_tenant("plain", plugins=["notes"])

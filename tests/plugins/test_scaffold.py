@@ -134,6 +134,7 @@ def test_the_template_is_fully_substituted(scaffolded):
         "tenantry_zoo/admin.py",
         "tenantry_zoo/migrations/versions/0001_zoo.py",
         "tenantry_zoo/models.py",
+        "tenantry_zoo/service.py",
         "tenantry_zoo/settings.py",
         "tenantry_zoo/templates/zoo/index.html",
         "tenantry_zoo/views.py",

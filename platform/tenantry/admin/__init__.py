@@ -1,102 +1,12 @@
-"""Two Flask-Admin instances: the operators' platform admin (/admin on the root host)
-and each tenant's own admin (/manage on tenant hosts)."""
+"""What a plugin's admin module imports: the bases of its Flask-Admin views.
 
-from __future__ import annotations
+    from tenantry.admin import ModelView, tenant_column
 
-from contextlib import ExitStack
+Importing this loads Flask-Admin, so a plugin names its admin factories by
+import path (``tenant_admin_views="tenantry_notes.admin:tenant_views"``) and
+its package stays light until the app builds its admins.
+"""
 
-from flask import Flask, g, request
-from flask_admin import Admin, BaseView
-from flask_admin.theme import Bootstrap4Theme
+from tenantry.admin.base import AdminPage, ModelView, tenant_column
 
-from tenantry.admin.base import PLATFORM, TENANT, IndexView, SecureView
-from tenantry.plugins.registry import PluginRegistry
-from tenantry.security import csp_nonce
-from tenantry.tenancy.context import all_tenants
-
-
-class ScopedAdmin(Admin):
-    tenantry_scope: str
-
-
-def _admin(
-    app: Flask, scope: str, name: str, url: str, endpoint: str, index: IndexView
-) -> ScopedAdmin:
-    admin = ScopedAdmin(
-        app,
-        name=name,
-        url=url,
-        endpoint=endpoint,
-        index_view=index,
-        theme=Bootstrap4Theme(
-            base_template="tenantry_admin/base.html", swatch="default", fluid=True
-        ),
-        csp_nonce_generator=csp_nonce,
-    )
-    admin.tenantry_scope = scope
-    return admin
-
-
-def _add(admin: ScopedAdmin, view: BaseView, plugin: str | None = None) -> None:
-    if not isinstance(view, SecureView):
-        raise TypeError(
-            f"admin view {type(view).__name__} must inherit tenantry.admin.ModelView or AdminPage"
-        )
-    view.tenantry_plugin = plugin
-    # Two admins on one app: prefix blueprint names, keep readable URLs.
-    original = view.endpoint
-    view.url = view.url or f"{admin.url}/{original}"
-    view.endpoint = f"{admin.endpoint}_{original}"
-    admin.add_view(view)
-
-
-def init_admin(app: Flask, registry: PluginRegistry) -> None:
-    from tenantry.admin import platform, tenant
-
-    operators = _admin(
-        app,
-        PLATFORM,
-        "Tenantry platform",
-        "/admin",
-        "admin",
-        platform.Dashboard(url="/admin", endpoint="admin"),
-    )
-    for view in platform.views(registry):
-        _add(operators, view)
-    manage = _admin(
-        app,
-        TENANT,
-        "Admin",
-        "/manage",
-        "manage",
-        tenant.Dashboard(url="/manage", endpoint="manage"),
-    )
-    for view in tenant.views():
-        _add(manage, view)
-
-    seen: set[str] = set()
-    for entry in list(registry):
-        try:
-            for admin, factory in (
-                (operators, entry.plugin.platform_admin_views),
-                (manage, entry.plugin.tenant_admin_views),
-            ):
-                for view in factory() if factory else ():
-                    key = f"{admin.endpoint}_{view.endpoint}"
-                    if key in seen or key in app.blueprints:
-                        raise ValueError(f"admin endpoint {view.endpoint!r} is already taken")
-                    seen.add(key)
-                    _add(admin, view, entry.name)
-        except Exception as error:  # contained like any other plugin failure
-            registry.refuse(entry.name, f"admin views failed: {type(error).__name__}: {error}")
-
-    @app.before_request
-    def _operators_see_all_tenants() -> None:
-        # The platform admin works across tenants on purpose, and only there.
-        if (
-            g.get("tenant") is None
-            and request.blueprint
-            and (request.blueprint == "admin" or request.blueprint.startswith("admin_"))
-        ):
-            scope = g._tenant_scope = ExitStack()
-            scope.enter_context(all_tenants())
+__all__ = ["AdminPage", "ModelView", "tenant_column"]

@@ -1,29 +1,40 @@
-"""The base every admin view inherits, core's and plugins': deny unless this admin's people.
+"""The base every admin view inherits, core's and plugins': who may open it, and how it writes.
 
 Tenant confinement is not done here: Flask-Admin loads rows with
 ``session.get`` and counts with its own queries, so scoping lives in the
-session layer (tenancy.scoping), which covers both. Here we only decide who
-may open a view: operators on the root host for the platform admin, the
-tenant's admins on its host (and only for plugins it enabled) for the tenant
-admin.
+session layer (tenancy.scoping), which covers both. Here we decide who may
+open a view (operators on the root host for the platform admin; the tenant's
+admins on its host, and only for plugins it enabled, for the tenant admin),
+and route every write through the same service functions as the pages, the
+API and the CLI.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import abort, g, has_app_context, redirect, request, url_for
+from flask import abort, flash, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView as SqlaModelView
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from tenantry.db import db
+from tenantry.errors import Refused, ValidationFailed
 from tenantry.plugins.runtime import is_enabled, runtime
+from tenantry.tenancy.context import get_tenant
+from tenantry.tenancy.models import Tenant
 
 PLATFORM = "platform"
 TENANT = "tenant"
+#: What an admin sees when the database refuses a write: never the SQL.
+INTEGRITY_MESSAGE = {
+    "create": "Not saved: it would duplicate a record or refer to one that does not exist.",
+    "update": "Not saved: it would duplicate a record or refer to one that does not exist.",
+    "delete": "Not deleted: other records still refer to it.",
+}
 
 
 class _CurrentSession:
@@ -52,10 +63,10 @@ def may_open(view: BaseView) -> bool:
     if plugin is not None and plugin not in runtime().registry:
         return False  # refused after its views were built
     if scope == PLATFORM:
-        return g.get("tenant") is None and current_user.is_operator
+        return get_tenant() is None and current_user.is_operator
     if scope == TENANT:
         return (
-            g.get("tenant") is not None
+            get_tenant() is not None
             and current_user.is_tenant_admin
             and (plugin is None or is_enabled(plugin))
         )
@@ -64,8 +75,6 @@ def may_open(view: BaseView) -> bool:
 
 def tenant_column(_view: Any, _context: Any, model: Any, _name: str) -> str:
     """Column formatter for platform views: the slug of the row's tenant."""
-    from tenantry.tenancy.models import Tenant
-
     tenant = db.session.get(Tenant, model.tenant_id)  # identity map: one query per tenant
     return tenant.slug if tenant else "?"
 
@@ -106,7 +115,15 @@ class AdminForm(FlaskForm):
 
 
 class ModelView(SecureView, SqlaModelView):
-    """Base of every model view, with CSRF-protected forms and tenant-safe counts."""
+    """Base of every model view: CSRF-protected forms, tenant-safe queries, one write path.
+
+    Override ``create``, ``update`` and ``delete`` to call your plugin's service, so
+    the admin applies the same rules and sends the same signals as your pages and
+    API. The defaults write the row as Flask-Admin would. Each runs in one
+    transaction: a ``ValidationFailed`` shows its messages under the form's fields,
+    any other ``Refused`` and an integrity error are shown in words, and nothing is
+    written.
+    """
 
     form_base_class = AdminForm
     page_size = 25
@@ -117,6 +134,57 @@ class ModelView(SecureView, SqlaModelView):
         self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any
     ):
         super().__init__(model, session_proxy, name=name, endpoint=endpoint, **kwargs)
+
+    # --- the write path: override these three --------------------------------------------
+
+    def create(self, form: Any) -> Any:
+        """Make and flush the new row from the form; return it."""
+        model = self.build_new_instance()
+        form.populate_obj(model)
+        db.session.add(model)
+        db.session.flush()
+        return model
+
+    def update(self, form: Any, model: Any) -> None:
+        """Apply the form to ``model`` and flush."""
+        form.populate_obj(model)
+        db.session.flush()
+
+    def delete(self, model: Any) -> None:
+        """Delete ``model`` and flush."""
+        db.session.delete(model)
+        db.session.flush()
+
+    # --- Flask-Admin's entry points, each one transaction -----------------------------
+
+    def create_model(self, form: Any) -> Any:
+        created: list[Any] = []
+        if self._write("create", form, lambda: created.append(self.create(form))):
+            return created[0]
+        return False
+
+    def update_model(self, form: Any, model: Any) -> bool:
+        return self._write("update", form, lambda: self.update(form, model))
+
+    def delete_model(self, model: Any) -> bool:
+        return self._write("delete", None, lambda: self.delete(model))
+
+    def _write(self, verb: str, form: Any, work: Callable[[], Any]) -> bool:
+        session = db.session
+        try:
+            work()
+            session.commit()
+            return True
+        except ValidationFailed as error:
+            session.rollback()
+            _show_on_form(form, error)
+        except Refused as error:
+            session.rollback()
+            flash(str(error), "error")
+        except IntegrityError:
+            session.rollback()
+            flash(INTEGRITY_MESSAGE[verb], "error")
+        return False
 
     # Flask-Admin's own count query, select(count(*)).select_from(Model), is confined by
     # the session layer like every other statement (tests/admin: "List (1)").
@@ -131,3 +199,13 @@ class ModelView(SecureView, SqlaModelView):
 
     def get_list(self, page: Any, *args: Any, **kwargs: Any) -> Any:
         return super().get_list(max(page, 0) if page is not None else None, *args, **kwargs)
+
+
+def _show_on_form(form: Any, error: ValidationFailed) -> None:
+    """Each message under its field; what no field of the form names, as a flash."""
+    for name, message in error.errors.items():
+        field = getattr(form, name, None) if form is not None else None
+        if field is not None and hasattr(field, "errors"):
+            field.errors = [*field.errors, message]
+        else:
+            flash(message, "error")

@@ -1,41 +1,44 @@
 """The operators' admin: tenants, domains, users of every tenant, operators, plugins.
 
-Every request here runs inside ``all_tenants()`` (see admin/__init__.py):
-operators work across tenants on purpose, so tenant columns are shown.
+Every request here runs inside ``all_tenants()`` (see admin/sites.py):
+operators work across tenants on purpose, so tenant columns are shown. Every
+write goes through ``tenancy.lifecycle`` and ``auth.accounts``, as the CLI's do.
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
-from flask_admin.babel import gettext
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from sqlalchemy import inspect as sa_inspect
-from wtforms import PasswordField, SelectField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
 
-from tenantry.admin import settings_form
+from tenantry.admin import plugin_forms
 from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
-from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, Operator, User
+from tenantry.auth import accounts
+from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, Role, User
 from tenantry.db import db
+from tenantry.errors import Refused, ValidationFailed
 from tenantry.plugins import enablement
-from tenantry.plugins.models import TenantPlugin
-from tenantry.plugins.registry import PluginRegistry
 from tenantry.plugins.runtime import runtime
-from tenantry.tenancy import lifecycle, signals
-from tenantry.tenancy.errors import InvalidName
-from tenantry.tenancy.hostnames import validate_domain, validate_slug
-from tenantry.tenancy.models import STATUSES, Domain, Tenant
+from tenantry.tenancy import lifecycle
+from tenantry.tenancy.models import Domain, Tenant, TenantStatus
 
 
 def _root_host() -> str:
     return current_app.extensions["tenantry.settings"].root_host
+
+
+def _ids(ids: Iterable[str]) -> list[int]:
+    """Flask-Admin's posted row ids, as the integers the keys are (others are ignored)."""
+    return [int(i) for i in ids if str(i).isdigit()]
 
 
 class Dashboard(IndexView):
@@ -48,7 +51,7 @@ class Dashboard(IndexView):
         registry = runtime().registry
         return self.render(
             "tenantry_admin/dashboard.html",
-            by_status={status: by_status.get(status, 0) for status in STATUSES},
+            by_status={status.value: by_status.get(status, 0) for status in TenantStatus},
             users=session.scalar(select(func.count()).select_from(User)),
             operators=session.scalar(select(func.count()).select_from(Operator)),
             loaded=len(registry.loaded),
@@ -63,11 +66,11 @@ class TenantView(ModelView):
     column_default_sort = ("slug", False)
     form_columns = ("slug", "name", "status")
     form_overrides = {"status": SelectField}
-    form_args = {"status": {"choices": list(STATUSES)}}
-    can_delete = False  # soft delete: the "Delete" action marks it deleted, data is kept
+    form_args = {"status": {"choices": [status.value for status in TenantStatus]}}
+    can_delete = False  # the "Delete" action marks it deleted; purging is the CLI's
     column_formatters = {
-        "slug": lambda v, c, m, n: Markup(
-            '<a href="{}">{}</a>'.format(url_for(".plugins", id=m.id), m.slug)
+        "slug": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
+            url_for(".plugins", id=m.id), m.slug
         ),
     }
     column_descriptions = {"slug": "Subdomain label; fixed once created. Click to manage plugins."}
@@ -75,53 +78,34 @@ class TenantView(ModelView):
     def on_form_prefill(self, form, id):
         form.slug.render_kw = {"readonly": True}
 
-    def on_model_change(self, form, model, is_created):
-        if is_created:
-            try:
-                validate_slug(model.slug or "")
-            except InvalidName as error:
-                raise ValidationError(str(error)) from None
-            with db.session.no_autoflush:
-                taken = db.session.scalar(select(Tenant.id).where(Tenant.slug == model.slug))
-            if taken is not None:
-                raise ValidationError(f"a tenant with slug {model.slug!r} already exists")
-            return
-        history = sa_inspect(model).attrs.status.history
-        if history.added and history.deleted:
-            # Through the lifecycle, as the CLI does: same rules, same signals.
-            model.status = history.deleted[0]
-            try:
-                lifecycle.set_status(db.session, model, history.added[0])
-            except lifecycle.LifecycleError as error:
-                raise ValidationError(str(error)) from None
-        model.revision += 1
+    def create(self, form: Any) -> Tenant:
+        tenant = lifecycle.create(db.session, form.slug.data, form.name.data)
+        lifecycle.set_status(db.session, tenant, form.status.data or TenantStatus.ACTIVE)
+        return tenant
 
-    def after_model_change(self, form, model, is_created):
-        if is_created:
-            signals.tenant_created.send(model)
+    def update(self, form: Any, model: Tenant) -> None:
+        # The slug names hosts and is never edited.
+        lifecycle.rename(db.session, model, form.name.data)
+        lifecycle.set_status(db.session, model, form.status.data)
 
-    def update_model(self, form, model):
-        form.slug.data = model.slug  # the slug names hosts and is never edited
-        return super().update_model(form, model)
-
-    def _set_status(self, ids: list[str], status: str, done: str) -> None:
-        for tenant in db.session.scalars(
-            select(Tenant).where(Tenant.id.in_([int(i) for i in ids]))
-        ):
+    def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
+        changed = 0
+        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(_ids(ids)))):
             try:
                 lifecycle.set_status(db.session, tenant, status)
-            except lifecycle.LifecycleError as error:
+                changed += 1
+            except Refused as error:
                 flash(str(error), "error")
         db.session.commit()
-        flash(f"{len(ids)} tenant(s) {done}.", "success")
+        flash(f"{changed} tenant(s) {done}.", "success")
 
     @action("suspend", "Suspend", "Suspend the selected tenants? Their sites will answer 403.")
     def action_suspend(self, ids):
-        self._set_status(ids, "suspended", "suspended")
+        self._set_status(ids, TenantStatus.SUSPENDED, "suspended")
 
     @action("resume", "Resume")
     def action_resume(self, ids):
-        self._set_status(ids, "active", "resumed")
+        self._set_status(ids, TenantStatus.ACTIVE, "resumed")
 
     @action(
         "soft_delete",
@@ -129,7 +113,7 @@ class TenantView(ModelView):
         "Delete the selected tenants? Their sites will answer 404; data is kept.",
     )
     def action_delete(self, ids):
-        self._set_status(ids, "deleted", "deleted")
+        self._set_status(ids, TenantStatus.DELETED, "deleted")
 
     @expose("/plugins/", methods=("GET", "POST"))
     def plugins(self):
@@ -140,81 +124,27 @@ class TenantView(ModelView):
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
-            errors = apply_plugin_change(registry, tenant, request.form.get("do", ""))
+            errors = plugin_forms.apply_change(registry, tenant, request.form.get("do", ""))
             if not errors:
                 return redirect(url_for(".plugins", id=tenant.id))
         return self.render(
             "tenantry_admin/tenant_plugins.html",
             tenant=tenant,
-            **plugin_rows(registry, tenant.id, errors),
+            **plugin_forms.plugin_rows(registry, tenant.id, errors),
         )
-
-
-def apply_plugin_change(
-    registry: PluginRegistry, tenant: Tenant, verb: str
-) -> dict[str, dict[str, str]]:
-    """Enable, disable or set the settings of the posted plugin for ``tenant``, commit,
-    and flash the outcome; return field errors per plugin (empty when it worked)."""
-    name = request.form.get("plugin", "")
-    plugin = registry.get(name)
-    try:
-        if verb == "enable":
-            done = enablement.enable(db.session, registry, tenant, name)
-            flash(f"Enabled: {', '.join(done) or 'nothing new'}.", "success")
-        elif verb == "disable":
-            enablement.disable(db.session, registry, tenant, name)
-            flash(f"Disabled {name}; its data is kept.", "success")
-        else:
-            values = settings_form.submitted(plugin.settings if plugin else None)
-            enablement.update_settings(db.session, registry, tenant, name, values)
-            flash(f"Settings of {plugin.title if plugin else name} saved.", "success")
-        db.session.commit()
-        return {}
-    except enablement.PluginSettingsError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return {name: settings_form.errors_of(error)}
-    except enablement.EnablementError as error:
-        db.session.rollback()
-        flash(str(error), "error")
-        return {name: {}}
-
-
-def plugin_rows(
-    registry: PluginRegistry, tenant_id: int, errors: dict[str, dict[str, str]]
-) -> dict:
-    rows = {
-        r.plugin: r
-        for r in db.session.scalars(select(TenantPlugin).where(TenantPlugin.tenant_id == tenant_id))
-    }
-    entries = []
-    for entry in registry:
-        row = rows.get(entry.name)
-        posted = settings_form.submitted(entry.plugin.settings) if entry.name in errors else None
-        entries.append(
-            {
-                "entry": entry,
-                "enabled": bool(row and row.enabled),
-                "fields": settings_form.fields(
-                    entry.plugin.settings, posted or (row.settings if row else {})
-                ),
-                "errors": errors.get(entry.name, {}),
-            }
-        )
-    missing = [name for name, row in rows.items() if row.enabled and name not in registry]
-    return {"plugins": entries, "missing": missing}
 
 
 class DomainView(ModelView):
     column_list = ("hostname", "tenant", "created_at")
     column_searchable_list = ("hostname",)
     form_columns = ("tenant", "hostname")
+    can_edit = False  # a domain moves by removing it and adding it to the other tenant
 
-    def on_model_change(self, form, model, is_created):
-        try:
-            model.hostname = validate_domain(model.hostname or "", _root_host())
-        except InvalidName as error:
-            raise ValidationError(str(error)) from None
+    def create(self, form: Any) -> Domain:
+        return lifecycle.add_domain(db.session, form.tenant.data, form.hostname.data, _root_host())
+
+    def delete(self, model: Domain) -> None:
+        lifecycle.remove_domain(db.session, model.tenant, model.hostname)
 
 
 class UserView(ModelView):
@@ -225,8 +155,19 @@ class UserView(ModelView):
     column_filters = ("tenant_id", "role", "active")
     form_columns = ("name", "role", "active")
     form_overrides = {"role": SelectField}
-    form_args = {"role": {"choices": list(ROLES)}}
+    form_args = {"role": {"choices": [role.value for role in Role]}}
     can_create = False  # users are created inside their tenant (tenant admin or CLI)
+
+    def update(self, form: Any, model: User) -> None:
+        accounts.update_user(
+            db.session, model, name=form.name.data, role=form.role.data, active=form.active.data
+        )
+
+    def delete(self, model: User) -> None:
+        accounts.delete_user(db.session, model)
+
+    def _users(self, ids: list[str]) -> list[User]:
+        return list(db.session.scalars(select(User).where(User.id.in_(_ids(ids)))))
 
     @action("disable", "Disable", "Disable the selected accounts? They can no longer log in.")
     def action_disable(self, ids):
@@ -237,16 +178,17 @@ class UserView(ModelView):
         self._set_active(ids, True)
 
     def _set_active(self, ids: list[str], active: bool) -> None:
-        for user in db.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))):
-            user.active = active
+        users = self._users(ids)
+        for user in users:
+            accounts.update_user(db.session, user, active=active)
         db.session.commit()
-        flash(f"{len(ids)} account(s) {'enabled' if active else 'disabled'}.", "success")
+        flash(f"{len(users)} account(s) {'enabled' if active else 'disabled'}.", "success")
 
     @action("reset_password", "Reset password", "Give the selected accounts new random passwords?")
     def action_reset_password(self, ids):
-        for user in db.session.scalars(select(User).where(User.id.in_([int(i) for i in ids]))):
+        for user in self._users(ids):
             password = secrets.token_urlsafe(12)
-            user.set_password(password)
+            accounts.update_user(db.session, user, password=password)
             flash(f"New password for {user.email}: {password}", "success")
         db.session.commit()
 
@@ -256,28 +198,35 @@ class OperatorView(ModelView):
     column_exclude_list = ("password_hash",)
     # Flask-Admin renders form_extra_fields only when form_columns names them.
     form_columns = ("email", "active", "password")
+    form_overrides = {"email": StringField}
+    form_args = {"email": {"validators": [DataRequired(), Length(max=254)]}}
     form_extra_fields = {
         "password": PasswordField(
             "Password",
             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
-            description="Leave empty to keep the current password.",
+            description="Required for a new operator; on an existing one, leave empty to keep it.",
         )
     }
 
-    def on_model_change(self, form, model, is_created):
-        if form.password.data:
-            model.set_password(form.password.data)
-        elif is_created:
-            raise ValidationError(gettext("A new operator needs a password."))
-        model.email = (model.email or "").strip().lower()
-        if not model.active and model.id == current_user.record.id:
-            raise ValidationError("You cannot disable your own account.")
+    def create(self, form: Any) -> Operator:
+        if not form.password.data:
+            raise ValidationFailed({"password": "A new operator needs a password."})
+        return accounts.create_operator(
+            db.session, form.email.data, form.password.data, active=form.active.data
+        )
 
-    def delete_model(self, model):
-        if model.id == current_user.record.id:
-            flash("You cannot delete your own account.", "error")
-            return False
-        return super().delete_model(model)
+    def update(self, form: Any, model: Operator) -> None:
+        accounts.update_operator(
+            db.session,
+            model,
+            acting=current_user.record,
+            email=form.email.data,
+            active=form.active.data,
+            password=form.password.data or None,
+        )
+
+    def delete(self, model: Operator) -> None:
+        accounts.delete_operator(db.session, model, acting=current_user.record)
 
 
 class PluginsView(AdminPage):
@@ -291,11 +240,11 @@ class PluginsView(AdminPage):
         )
 
 
-def views(registry: PluginRegistry) -> Iterable:
-    session_views = [
+def views() -> list[Any]:
+    return [
         TenantView(Tenant, name="Tenants", endpoint="tenants"),
         DomainView(Domain, name="Domains", endpoint="domains"),
         UserView(User, name="Users", endpoint="users"),
         OperatorView(Operator, name="Operators", endpoint="operators"),
+        PluginsView(name="Plugins", endpoint="plugins"),
     ]
-    return [*session_views, PluginsView(name="Plugins", endpoint="plugins")]

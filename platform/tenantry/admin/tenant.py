@@ -1,26 +1,30 @@
 """Each tenant's own admin (/manage on its host): its users, its plugins' settings and views.
 
 Nothing here filters by tenant: the session layer confines every query, get
-and count to the current tenant, which is what makes this view safe.
+and count to the current tenant, which is what makes this view safe. Every
+write goes through ``auth.accounts`` and ``plugins.enablement``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
-from flask import flash, g, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import PasswordField, SelectField
-from wtforms.validators import InputRequired, Length, Optional, ValidationError
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
+from tenantry.admin import plugin_forms
 from tenantry.admin.base import AdminPage, IndexView, ModelView
-from tenantry.admin.platform import apply_plugin_change, plugin_rows
+from tenantry.auth import accounts
 from tenantry.auth.forms import EMAIL_SHAPE
-from tenantry.auth.models import MIN_PASSWORD_LENGTH, ROLES, User
+from tenantry.auth.models import MIN_PASSWORD_LENGTH, Role, User
 from tenantry.db import db
+from tenantry.errors import ValidationFailed
 from tenantry.plugins.runtime import runtime
+from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.lifecycle import find
 
 
@@ -41,45 +45,46 @@ class TenantUserView(ModelView):
     column_filters = ("role", "active")
     # Flask-Admin renders form_extra_fields only when form_columns names them.
     form_columns = ("email", "name", "role", "active", "password")
-    form_overrides = {"role": SelectField}
+    form_overrides = {"role": SelectField, "email": StringField}
     form_args = {
-        "role": {"choices": list(ROLES)},
+        "role": {"choices": [role.value for role in Role]},
         "email": {"validators": [InputRequired(), EMAIL_SHAPE, Length(max=254)]},
     }
     form_extra_fields = {
         "password": PasswordField(
             "Password",
             validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
-            description="Required for a new account; leave empty to keep the current one.",
+            description="Required for a new account; on an existing one, leave empty to keep it.",
         )
     }
 
-    def on_model_change(self, form, model, is_created):
-        model.email = model.email.strip().lower()
-        with db.session.no_autoflush:
-            clash = db.session.scalar(
-                select(User.id).where(
-                    func.lower(User.email) == model.email, User.id != (model.id or 0)
-                )
-            )
-        if clash is not None:
-            raise ValidationError(f"{model.email} already has an account here")
-        if form.password.data:
-            model.set_password(form.password.data)
-        elif is_created:
-            raise ValidationError("A new account needs a password.")
-        if (
-            not is_created
-            and model.id == current_user.user.id
-            and (model.role != "admin" or not model.active)
-        ):
-            raise ValidationError("You cannot remove your own admin rights or disable yourself.")
+    def create(self, form: Any) -> User:
+        if not form.password.data:
+            raise ValidationFailed({"password": "A new account needs a password."})
+        return accounts.create_user(
+            db.session,
+            current_tenant,
+            form.email.data,
+            form.password.data,
+            role=form.role.data,
+            name=form.name.data or "",
+            active=form.active.data,
+        )
 
-    def delete_model(self, model):
-        if model.id == current_user.user.id:
-            flash("You cannot delete your own account.", "error")
-            return False
-        return super().delete_model(model)
+    def update(self, form: Any, model: User) -> None:
+        accounts.update_user(
+            db.session,
+            model,
+            acting=current_user.user,
+            email=form.email.data,
+            name=form.name.data,
+            role=form.role.data,
+            active=form.active.data,
+            password=form.password.data or None,
+        )
+
+    def delete(self, model: User) -> None:
+        accounts.delete_user(db.session, model, acting=current_user.user)
 
 
 class PluginSettingsPage(AdminPage):
@@ -88,19 +93,19 @@ class PluginSettingsPage(AdminPage):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         registry = runtime().registry
-        tenant = find(db.session, g.tenant.slug)
+        tenant = find(db.session, current_tenant.slug)
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
             # Tenant admins edit settings only; enabling stays with the operators.
-            errors = apply_plugin_change(registry, tenant, "settings")
+            errors = plugin_forms.apply_change(registry, tenant, "settings")
             if not errors:
                 return redirect(url_for(".index"))
-        rows = plugin_rows(registry, tenant.id, errors)
+        rows = plugin_forms.plugin_rows(registry, tenant.id, errors)
         rows["plugins"] = [row for row in rows["plugins"] if row["enabled"]]
         return self.render("tenantry_admin/tenant_settings.html", **rows)
 
 
-def views() -> Iterable:
+def views() -> list[Any]:
     return [
         TenantUserView(User, name="Users", endpoint="users"),
         PluginSettingsPage(name="Plugin settings", endpoint="plugin_settings"),

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, abort, request
+from flask import Blueprint, Flask, abort
 from flask_login import current_user, login_required
 
 from tenantry.auth import identity, throttle
 from tenantry.auth.views import bp
-from tenantry.security import csrf
 from tenantry.settings import Settings
-
-UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def members_only(bp: Blueprint) -> Blueprint:
@@ -33,11 +30,3 @@ def init_auth(app: Flask, settings: Settings) -> None:
     identity.init_app(app)
     throttle.init_app(app, settings.redis_url, settings.login_rate_limit)
     app.register_blueprint(bp)
-    app.config["WTF_CSRF_CHECK_DEFAULT"] = False
-
-    @app.before_request
-    def _csrf() -> None:
-        # Browsers cannot attach an Authorization header cross-site without CORS,
-        # so token-authenticated API calls need no CSRF token; everything else does.
-        if request.method in UNSAFE_METHODS and not request.headers.get("Authorization"):
-            csrf.protect()

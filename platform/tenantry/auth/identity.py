@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from flask import Flask, g, request
+from flask import Flask, abort, redirect, request, url_for
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
+from tenantry.error_pages import wants_json
+from tenantry.tenancy.context import get_tenant
 
 LAST_USED_PRECISION = timedelta(minutes=5)
 
@@ -71,7 +73,7 @@ login_manager.anonymous_user = Anonymous
 def _load(identity: str) -> Account | None:
     if request.headers.get("Authorization"):
         return None  # a request that brings a token is judged by the token alone
-    tenant = g.get("tenant")
+    tenant = get_tenant()
     kind, _, rest = identity.partition(":")
     if kind == "o" and tenant is None and rest.isdigit():
         operator = db.session.get(Operator, int(rest))
@@ -87,7 +89,7 @@ def _load(identity: str) -> Account | None:
 @login_manager.request_loader
 def _load_from_token(req) -> Account | None:
     header = req.headers.get("Authorization", "")
-    if not header.startswith("Bearer ") or g.get("tenant") is None:
+    if not header.startswith("Bearer ") or get_tenant() is None:
         return None
     secret = header.removeprefix("Bearer ").strip()
     found = db.session.execute(
@@ -116,10 +118,6 @@ def init_app(app: Flask) -> None:
 
     @login_manager.unauthorized_handler
     def _unauthorized():
-        from flask import abort, redirect, url_for
-
-        from tenantry.errors import wants_json
-
         if wants_json() or request.headers.get("Authorization"):
             abort(401, description="Log in or send a valid API token (Authorization: Bearer ...).")
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,10 +13,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tenantry.db import Base
 from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
-from tenantry.tenancy.models import utcnow
+from tenantry.tenancy.models import one_of, utcnow
 
-ROLES = ("member", "admin")
 MIN_PASSWORD_LENGTH = 10
+
+
+class Role(StrEnum):
+    MEMBER = "member"
+    ADMIN = "admin"  # runs the tenant's own admin (/manage)
 
 
 class PasswordMixin:
@@ -34,12 +39,12 @@ class User(PasswordMixin, TenantScoped, Base):
     """A person in one tenant. The same email in two tenants is two accounts."""
 
     __tablename__ = "tenantry_user"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "email"), one_of("role", Role))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
@@ -49,7 +54,7 @@ class User(PasswordMixin, TenantScoped, Base):
 
     @property
     def is_admin(self) -> bool:
-        return self.role == "admin"
+        return self.role == Role.ADMIN
 
     def __str__(self) -> str:
         return self.email

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -13,6 +13,7 @@ from tenantry.auth.identity import Account
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.auth.throttle import throttle
 from tenantry.db import db
+from tenantry.tenancy.context import get_tenant
 
 bp = Blueprint("auth", __name__)
 
@@ -35,7 +36,7 @@ def _safe_next(target: str | None) -> str:
 
 def _find_account(email: str) -> User | Operator | None:
     email = email.strip().lower()
-    if g.get("tenant") is None:
+    if get_tenant() is None:
         return db.session.scalar(select(Operator).where(func.lower(Operator.email) == email))
     return db.session.scalar(select(User).where(func.lower(User.email) == email))
 
@@ -44,7 +45,7 @@ def _find_account(email: str) -> User | Operator | None:
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        tenant = g.get("tenant")
+        tenant = get_tenant()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, form.email.data, request.remote_addr or "?"):
             abort(429, description="Too many login attempts. Wait a minute and try again.")

@@ -15,13 +15,14 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenantry.errors import Refused
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry
 from tenantry.tenancy.context import tenant_context
 from tenantry.tenancy.models import Tenant
 
 
-class EnablementError(Exception):
+class EnablementError(Refused):
     """A refused enable/disable/settings change; the message says why."""
 
 
@@ -188,9 +189,17 @@ class EnabledCache:
             self._entries.clear()
 
     def get(self, session: Session, tenant_id: int, revision: int) -> Enabled:
+        """The tenant's plugins at ``revision``, read from the database once per revision."""
         entry = self._entries.get(tenant_id)
         if entry is not None and entry.revision == revision:
             return entry
+        entry = self.load(session, tenant_id, revision)
+        with self._lock:
+            self._entries[tenant_id] = entry
+        return entry
+
+    def load(self, session: Session, tenant_id: int, revision: int) -> Enabled:
+        """Read the tenant's enabled plugins and their validated settings, uncached."""
         query = select(TenantPlugin.plugin, TenantPlugin.settings).where(
             TenantPlugin.tenant_id == tenant_id, TenantPlugin.enabled.is_(True)
         )
@@ -202,7 +211,4 @@ class EnabledCache:
             settings[name] = (
                 plugin.settings.model_validate(values or {}) if plugin.settings else None
             )
-        entry = Enabled(revision, settings)
-        with self._lock:
-            self._entries[tenant_id] = entry
-        return entry
+        return Enabled(revision, settings)

@@ -8,19 +8,19 @@ reason and contained: the rest of the platform starts without it, unless
 from __future__ import annotations
 
 import graphlib
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint, PackageNotFoundError, entry_points, version
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from tenantry.db import Base
 from tenantry.plugins.contract import Plugin
+from tenantry.settings import PluginSelection
 from tenantry.tenancy.mixins import Global, TenantScoped
-
-if TYPE_CHECKING:
-    from tenantry.settings import PluginSelection
 
 GROUP = "tenantry.plugins"
 
@@ -121,6 +121,7 @@ def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) ->
             registry.refused[ep.name] = Refusal(ep.name, "; ".join(problems), dist, ver)
             _forget_tables(ep.module)
             continue
+        _default_migrations(obj, ep.module)
         candidates[ep.name] = (ep, obj, dist, ver)
     _order(registry, candidates)
     _refuse_collisions(registry)
@@ -145,10 +146,20 @@ def _check_object(ep: EntryPoint, obj: object) -> list[str]:
     return problems
 
 
+def _default_migrations(plugin: Plugin, module: str) -> None:
+    """By convention a plugin's revisions live in ``<package>/migrations/versions``."""
+    if plugin.migrations is not None:
+        return
+    package = sys.modules.get(module.split(".")[0])
+    location = getattr(package, "__file__", None)
+    if location is not None:
+        versions = Path(location).parent / "migrations" / "versions"
+        if versions.is_dir():
+            plugin.migrations = versions
+
+
 def plugin_models(module: str) -> list[type]:
     """The mapped classes defined in the plugin's top-level package."""
-    from tenantry.db import Base
-
     root = module.split(".")[0]
     return [
         mapper.class_
@@ -159,8 +170,6 @@ def plugin_models(module: str) -> list[type]:
 
 def _forget_tables(module: str) -> None:
     """Take a refused plugin's tables off the shared metadata so migrations ignore them."""
-    from tenantry.db import Base
-
     for model in plugin_models(module):
         table = model.__table__
         if table.name in Base.metadata.tables:

@@ -22,12 +22,17 @@ from tenantry.tenancy.errors import NoTenantError
 
 @dataclass(frozen=True, slots=True)
 class TenantRef:
-    """A tenant as request code sees it: plain values, detached from any session."""
+    """A tenant as request code sees it: plain values, detached from any session.
+
+    ``revision`` is the tenant's revision when this ref was read (0 when unknown):
+    per-process caches of the tenant's plugins and settings are keyed by it.
+    """
 
     id: int
     slug: str
     name: str
     status: str = "active"
+    revision: int = 0
 
 
 _tenant: ContextVar[TenantRef | None] = ContextVar("tenantry.tenant", default=None)
@@ -57,9 +62,12 @@ def require_tenant_id() -> int:
 
 
 def as_ref(tenant: Any) -> TenantRef:
-    if isinstance(tenant, TenantRef):
+    """A detached TenantRef of a Tenant, a TenantRef, or ``current_tenant`` itself."""
+    if isinstance(tenant, LocalProxy):
+        tenant = tenant._get_current_object()  # never store the proxy in its own variable
+    if type(tenant) is TenantRef:
         return tenant
-    return TenantRef(id=tenant.id, slug=tenant.slug, name=tenant.name, status=tenant.status)
+    return TenantRef(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.revision or 0)
 
 
 @contextmanager

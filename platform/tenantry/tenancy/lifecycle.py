@@ -1,7 +1,8 @@
-"""Creating, suspending, resuming, deleting, purging and exporting tenants; their domains.
+"""Creating, renaming, suspending, resuming, deleting, purging and exporting tenants;
+their domains.
 
-Shared by the CLI and the platform admin, so both apply the same rules. The
-caller commits; signals are sent after the change is flushed.
+The one write path for these rules: the CLI and the platform admin both call it.
+The caller commits; signals are sent after the change is flushed.
 """
 
 from __future__ import annotations
@@ -15,19 +16,20 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from tenantry import signals
 from tenantry.db import Base
-from tenantry.tenancy import signals
+from tenantry.errors import Refused, ValidationFailed
 from tenantry.tenancy.context import all_tenants
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
-from tenantry.tenancy.models import Domain, Tenant
+from tenantry.tenancy.models import Domain, Tenant, TenantStatus
 from tenantry.tenancy.rls import tenant_tables
 
 #: Never exported: hashes of passwords and tokens stay in the database they protect.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
 
 
-class LifecycleError(Exception):
+class LifecycleError(Refused):
     """A refused lifecycle change; the message says why."""
 
 
@@ -39,30 +41,53 @@ def find(session: Session, slug: str) -> Tenant:
 
 
 def create(session: Session, slug: str, name: str | None = None) -> Tenant:
-    slug = validate_slug(slug.strip())
-    if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
-        raise LifecycleError(f"a tenant with slug {slug!r} already exists")
-    tenant = Tenant(slug=slug, name=(name or slug).strip() or slug, status="active")
+    try:
+        slug = validate_slug((slug or "").strip())
+    except InvalidName as error:
+        raise ValidationFailed({"slug": str(error)}) from None
+    with session.no_autoflush:
+        taken = session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None
+    if taken:
+        raise ValidationFailed({"slug": f"a tenant with slug {slug!r} already exists"})
+    tenant = Tenant(slug=slug, name=(name or slug).strip() or slug, status=TenantStatus.ACTIVE)
     session.add(tenant)
     session.flush()
     signals.tenant_created.send(tenant)
     return tenant
 
 
+def rename(session: Session, tenant: Tenant, name: str) -> None:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed({"name": "a tenant needs a name"})
+    if name != tenant.name:
+        tenant.name = name
+        tenant.revision += 1  # the name is shown from the request's tenant state
+        session.flush()
+
+
+_STATUS_SIGNALS = {
+    TenantStatus.SUSPENDED: signals.tenant_suspended,
+    TenantStatus.ACTIVE: signals.tenant_resumed,
+    TenantStatus.DELETED: signals.tenant_deleted,
+}
+
+
 def set_status(session: Session, tenant: Tenant, status: str) -> None:
+    try:
+        status = TenantStatus(status)
+    except ValueError:
+        raise ValidationFailed(
+            {"status": f"must be one of {', '.join(TenantStatus)}, not {status!r}"}
+        ) from None
     if tenant.status == status:
         return
-    if tenant.status == "deleted" and status != "deleted":
+    if tenant.status == TenantStatus.DELETED:
         raise LifecycleError(f"{tenant.slug!r} is deleted; deleted tenants cannot come back")
     tenant.status = status
     tenant.revision += 1
     session.flush()
-    signal = {
-        "suspended": signals.tenant_suspended,
-        "active": signals.tenant_resumed,
-        "deleted": signals.tenant_deleted,
-    }[status]
-    signal.send(tenant)
+    _STATUS_SIGNALS[status].send(tenant)
 
 
 def purge(session: Session, tenant: Tenant) -> dict[str, int]:
@@ -113,10 +138,16 @@ def export(session: Session, tenant: Tenant, batch: int = 1000) -> Iterator[str]
 
 
 def add_domain(session: Session, tenant: Tenant, hostname: str, root_host: str) -> Domain:
-    host = validate_domain(hostname, root_host)
-    owner = session.scalar(select(Domain).where(Domain.hostname == host))
+    try:
+        host = validate_domain(hostname, root_host)
+    except InvalidName as error:
+        raise ValidationFailed({"hostname": str(error)}) from None
+    with session.no_autoflush:
+        owner = session.scalar(select(Domain).where(Domain.hostname == host))
     if owner is not None:
-        raise LifecycleError(f"{host} already belongs to tenant {owner.tenant.slug!r}")
+        raise ValidationFailed(
+            {"hostname": f"{host} already belongs to tenant {owner.tenant.slug!r}"}
+        )
     domain = Domain(hostname=host, tenant=tenant)
     session.add(domain)
     session.flush()

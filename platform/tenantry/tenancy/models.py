@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,24 +11,33 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tenantry.db import Base
 from tenantry.tenancy.mixins import Global
 
-STATUSES = ("active", "suspended", "deleted")
+
+class TenantStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"  # hosts answer 403
+    DELETED = "deleted"  # hosts answer 404; rows stay until purged
 
 
 def utcnow() -> datetime:
+    """Now, in UTC, timezone-aware: the default of every timestamp column."""
     return datetime.now(UTC)
+
+
+def one_of(column: str, values: type[StrEnum]) -> CheckConstraint:
+    """A check constraint that keeps ``column`` to the members of ``values``."""
+    allowed = ", ".join(f"'{member.value}'" for member in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
 
 
 class Tenant(Global, Base):
     __tablename__ = "tenantry_tenant"
-    __table_args__ = (
-        CheckConstraint("status IN ('active', 'suspended', 'deleted')", name="status"),
-    )
+    __table_args__ = (one_of("status", TenantStatus),)
     __affects_hosts__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=TenantStatus.ACTIVE)
     #: Bumped by every change that per-process caches of this tenant must notice
     #: (status, enabled plugins, plugin settings); read with each request.
     revision: Mapped[int] = mapped_column(default=1)

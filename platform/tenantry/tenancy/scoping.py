@@ -24,10 +24,11 @@ from sqlalchemy import Table, bindparam, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
+from tenantry.db import Base
+from tenantry.signals import hosts_changed
 from tenantry.tenancy.context import bypassing, get_tenant, require_tenant_id
 from tenantry.tenancy.errors import NoTenantError, TenantViolation
 from tenantry.tenancy.mixins import TenantScoped
-from tenantry.tenancy.signals import hosts_changed
 
 RLS_KEY = "tenantry.rls"
 STATE_KEY = "tenantry.tenant_state"
@@ -111,8 +112,6 @@ def _touches_tenant_data(state: ORMExecuteState) -> bool:
 
 def tenant_tables() -> frozenset[Table]:
     """The tables of every mapped TenantScoped class (core and loaded plugins)."""
-    from tenantry.db import Base
-
     return frozenset(
         mapper.local_table
         for mapper in Base.registry.mappers

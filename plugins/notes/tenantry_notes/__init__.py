@@ -2,22 +2,22 @@
 
 Shows every part of the contract: a blueprint with pages and a JSON API, a
 TenantScoped model with a composite foreign key to the tenant's users, a
-migration branch, per-tenant settings, navigation, a dashboard slot, signals
-for other plugins and admin views for both admins.
+migration branch (found by convention in ``migrations/versions``), per-tenant
+settings, navigation, a dashboard slot, signals for other plugins, and admin
+views for both admins, named by import path so that importing this package
+does not import Flask-Admin.
 """
 
 from __future__ import annotations
 
 from importlib.metadata import version
-from pathlib import Path
 
 from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from tenantry import NavItem, Plugin, db
-from tenantry.demo import demo_seeded
-from tenantry_notes.admin import platform_views, tenant_views
+from tenantry import NavItem, Plugin, Slot, User, db
+from tenantry.signals import demo_seeded
 from tenantry_notes.api import api
 from tenantry_notes.models import Note
 from tenantry_notes.settings import NotesSettings
@@ -27,7 +27,7 @@ bp.register_blueprint(api, url_prefix="/api")
 
 
 def recent_notes() -> str:
-    if not current_user.is_authenticated or current_user.user is None:
+    if current_user.user is None:
         return ""
     notes = db.session.scalars(select(Note).order_by(Note.updated_at.desc()).limit(5)).all()
     return render_template("notes/_recent.html", notes=notes)
@@ -36,8 +36,6 @@ def recent_notes() -> str:
 def seed_demo(_tenant: object) -> None:
     if db.session.scalar(select(Note.id).limit(1)) is not None:
         return
-    from tenantry.auth.models import User
-
     author = db.session.scalar(select(User).where(User.role == "admin").limit(1))
     samples = [
         (
@@ -53,8 +51,8 @@ def seed_demo(_tenant: object) -> None:
         ),
         (
             "API",
-            "Create a token under *API tokens*, then:\n\n"
-            "    curl -H 'Authorization: Bearer TOKEN' http://demo.localhost:8000/notes/api/notes",
+            "Create a token under *API tokens*, then send it as a bearer token:\n\n"
+            "    curl -H 'Authorization: Bearer TOKEN' https://<your site>/notes/api/notes",
             "dev",
         ),
     ]
@@ -66,14 +64,13 @@ plugin = Plugin(
     name="notes",
     title="Notes",
     description="Markdown notes with tags, search and a JSON API.",
-    requires=["tenantry>=0.1,<1"],
+    requires=["tenantry>=0.2,<1"],
     blueprint=bp,
-    migrations=Path(__file__).parent / "migrations" / "versions",
     settings=NotesSettings,
     nav=[NavItem("Notes", "notes.index")],
-    slots={"tenant_dashboard": recent_notes},
+    slots={"tenant_dashboard": Slot(recent_notes, order=10)},
     receivers=[(demo_seeded, seed_demo)],
-    tenant_admin_views=tenant_views,
-    platform_admin_views=platform_views,
+    tenant_admin_views="tenantry_notes.admin:tenant_views",
+    platform_admin_views="tenantry_notes.admin:platform_views",
 )
 __version__ = version("tenantry-notes")

@@ -1,10 +1,16 @@
-"""Admin views: a tenant's own notes (tenant admin); every tenant's notes (platform, read-only)."""
+"""Admin views: a tenant's own notes (tenant admin); every tenant's notes (platform, read-only).
+
+Writes go through ``service`` like the pages' and the API's: same checks, same signals.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_login import current_user
 
-from tenantry.admin.base import ModelView, tenant_column
+from tenantry.admin import ModelView, tenant_column
+from tenantry_notes import service
 from tenantry_notes.models import Note
 
 
@@ -15,11 +21,14 @@ class TenantNotesView(ModelView):
     column_default_sort = ("updated_at", True)
     form_columns = ("title", "body", "tags")
 
-    def on_model_change(self, form, model, is_created):
-        # The same rules as the notes pages: normalised tags, the writer as author.
-        model.tags = Note.normalise_tags(model.tags or "")
-        if is_created:
-            model.author = current_user.user
+    def create(self, form: Any) -> Note:
+        return service.create(form.data, current_user.user)
+
+    def update(self, form: Any, model: Note) -> None:
+        service.update(model, form.data)
+
+    def delete(self, model: Note) -> None:
+        service.delete(model)
 
 
 class PlatformNotesView(ModelView):
@@ -31,9 +40,9 @@ class PlatformNotesView(ModelView):
     column_searchable_list = ("title",)
 
 
-def tenant_views():
+def tenant_views() -> list[ModelView]:
     return [TenantNotesView(Note, name="Notes", endpoint="notes_note")]
 
 
-def platform_views():
+def platform_views() -> list[ModelView]:
     return [PlatformNotesView(Note, name="Notes", endpoint="notes_note", category="Plugin data")]

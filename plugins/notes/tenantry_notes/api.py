@@ -12,8 +12,7 @@ from flask import Blueprint, request
 from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 
-from tenantry import db
-from tenantry.pagination import paginate
+from tenantry import db, paginate
 from tenantry_notes import service
 from tenantry_notes.models import Note
 from tenantry_notes.schemas import NoteIn, NoteOut, NotePatch
@@ -59,7 +58,9 @@ def create_note():
         return body
     try:
         note = service.create(body.model_dump(), current_user.user)
+        db.session.commit()
     except service.NoteInvalid as error:
+        db.session.rollback()
         return _invalid(error)
     return _out(note), 201, {"Location": f"{request.path}/{note.id}"}
 
@@ -77,7 +78,9 @@ def patch_note(note_id: int):
         return body
     try:
         service.update(note, body.model_dump(exclude_unset=True))
+        db.session.commit()
     except service.NoteInvalid as error:
+        db.session.rollback()
         return _invalid(error)
     return _out(note)
 
@@ -85,4 +88,5 @@ def patch_note(note_id: int):
 @api.delete("/notes/<int:note_id>")
 def delete_note(note_id: int):
     service.delete(_get(note_id))
+    db.session.commit()
     return "", 204

@@ -7,9 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, tenant_foreign_key
-from tenantry.auth.models import User
-from tenantry.tenancy.models import utcnow
+from tenantry import Base, TenantScoped, User, tenant_foreign_key, utcnow
 
 
 class Note(TenantScoped, Base):

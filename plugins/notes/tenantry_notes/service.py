@@ -1,4 +1,9 @@
-"""Writing notes: one place for the rules the HTML views and the JSON API share."""
+"""Writing notes: the one place for the rules the pages, the JSON API and the admin share.
+
+Each function flushes and sends its signal inside the caller's transaction;
+the caller commits. Invalid input raises ``NoteInvalid`` (a
+``tenantry.ValidationFailed``), which every entry point shows per field.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +12,18 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from tenantry import db, plugin_settings
-from tenantry.auth.models import User
+from tenantry import User, ValidationFailed, db, plugin_settings
 from tenantry_notes.models import Note
 from tenantry_notes.settings import NotesSettings
 from tenantry_notes.signals import note_created, note_deleted
 
 
-class NoteInvalid(Exception):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class NoteInvalid(ValidationFailed):
+    """A note that breaks a rule; ``errors`` maps each field to what is wrong."""
 
 
 def settings() -> NotesSettings:
-    return plugin_settings("notes") or NotesSettings()
+    return plugin_settings(NotesSettings)
 
 
 def search(q: str = "", tag: str = "") -> Select[tuple[Note]]:
@@ -41,40 +43,51 @@ def search(q: str = "", tag: str = "") -> Select[tuple[Note]]:
     return query
 
 
-def _check_body(body: str) -> None:
+def _check(values: dict[str, Any]) -> None:
+    errors = {}
+    title = values.get("title")
+    if title is not None and not title.strip():
+        errors["title"] = "a note needs a title"
+    body = values.get("body")
     limit = settings().max_note_length
-    if len(body) > limit:
-        raise NoteInvalid({"body": f"at most {limit} characters (this one has {len(body)})"})
+    if body is not None and len(body) > limit:
+        errors["body"] = f"at most {limit} characters (this one has {len(body)})"
+    if errors:
+        raise NoteInvalid(errors)
 
 
 def create(values: dict[str, Any], author: User | None) -> Note:
-    _check_body(values.get("body", ""))
+    """A new note from ``title``, ``body`` and ``tags`` (a list or comma-separated text)."""
+    title, body = values.get("title") or "", values.get("body") or ""
+    _check({"title": title, "body": body})
     note = Note(
-        title=values["title"],
-        body=values.get("body", ""),
-        tags=Note.normalise_tags(values.get("tags", "")),
+        title=title.strip(),
+        body=body,
+        tags=Note.normalise_tags(values.get("tags") or ""),
         author=author,
     )
     db.session.add(note)
     db.session.flush()
     note_created.send(note)
-    db.session.commit()
     return note
 
 
 def update(note: Note, values: dict[str, Any]) -> Note:
-    if "body" in values and values["body"] is not None:
-        _check_body(values["body"])
-        note.body = values["body"]
+    """Change what ``values`` gives (None or absent leaves a field as it is)."""
+    _check(values)
     if values.get("title") is not None:
-        note.title = values["title"]
+        note.title = values["title"].strip()
+    if values.get("body") is not None:
+        note.body = values["body"]
     if values.get("tags") is not None:
         note.tags = Note.normalise_tags(values["tags"])
-    db.session.commit()
+    db.session.flush()
     return note
 
 
 def delete(note: Note) -> None:
+    """Sent before the row goes, so receivers (tasks) can unlink theirs in the same
+    transaction."""
     note_deleted.send(note)
     db.session.delete(note)
-    db.session.commit()
+    db.session.flush()

@@ -5,9 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tenantry import db
-from tenantry.auth import members_only
-from tenantry.pagination import paginate
+from tenantry import db, members_only, paginate
 from tenantry_notes import service
 from tenantry_notes.forms import NoteForm
 from tenantry_notes.models import Note
@@ -61,7 +59,9 @@ def _form_page(note: Note | None):
                 saved = service.create(form.data, current_user.user)
             else:
                 saved = service.update(note, form.data)
+            db.session.commit()
         except service.NoteInvalid as error:
+            db.session.rollback()
             for field, message in error.errors.items():
                 getattr(form, field).errors = [message]
         else:
@@ -73,5 +73,6 @@ def _form_page(note: Note | None):
 @bp.post("/<int:note_id>/delete")
 def delete(note_id: int):
     service.delete(_get(note_id))
+    db.session.commit()
     flash("Note deleted.", "success")
     return redirect(url_for(".index"))

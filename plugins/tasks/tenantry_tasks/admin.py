@@ -1,6 +1,14 @@
-"""Admin views: a tenant's own tasks (tenant admin); every tenant's tasks (platform, read-only)."""
+"""Admin views: a tenant's own tasks (tenant admin); every tenant's tasks (platform, read-only).
 
-from tenantry.admin.base import ModelView, tenant_column
+Writes go through ``service`` like the pages' do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tenantry.admin import ModelView, tenant_column
+from tenantry_tasks import service
 from tenantry_tasks.models import Task
 
 
@@ -9,6 +17,17 @@ class TenantTasksView(ModelView):
     column_searchable_list = ("title",)
     column_filters = ("done", "due")
     form_columns = ("title", "done", "due")
+
+    def create(self, form: Any) -> Task:
+        task = service.create(form.title.data, form.due.data)
+        service.set_done(task, bool(form.done.data))
+        return task
+
+    def update(self, form: Any, model: Task) -> None:
+        service.update(model, form.title.data, form.due.data, model.note_id, form.done.data)
+
+    def delete(self, model: Task) -> None:
+        service.delete(model)
 
 
 class PlatformTasksView(ModelView):
@@ -19,9 +38,9 @@ class PlatformTasksView(ModelView):
     column_filters = ("tenant_id", "done")
 
 
-def tenant_views():
+def tenant_views() -> list[ModelView]:
     return [TenantTasksView(Task, name="Tasks", endpoint="tasks_task")]
 
 
-def platform_views():
+def platform_views() -> list[ModelView]:
     return [PlatformTasksView(Task, name="Tasks", endpoint="tasks_task", category="Plugin data")]

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, DateTime, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, tenant_foreign_key
-from tenantry.tenancy.models import utcnow
+from tenantry import Base, TenantScoped, tenant_foreign_key, utcnow
 from tenantry_notes.models import Note
 
 

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tenantry import db, plugin_settings
-from tenantry.auth import members_only
+from tenantry import ValidationFailed, db, members_only, plugin_settings
 from tenantry_notes.models import Note
+from tenantry_tasks import service
 from tenantry_tasks.forms import TaskForm
 from tenantry_tasks.models import Task
 from tenantry_tasks.settings import TasksSettings
 
 bp = members_only(Blueprint("tasks", __name__, template_folder="templates"))
-
-
-def settings() -> TasksSettings:
-    return plugin_settings("tasks") or TasksSettings()
 
 
 def _form(task: Task | None = None) -> TaskForm:
@@ -27,8 +23,9 @@ def _form(task: Task | None = None) -> TaskForm:
     form.note_id.choices = [(0, "— no note —"), *[(n.id, n.title) for n in notes]]
     if task is None and request.method == "GET":
         form.note_id.data = request.args.get("note", 0, type=int)
-        if settings().default_due_days is not None:
-            form.due.data = date.today() + timedelta(days=settings().default_due_days)
+        days = plugin_settings(TasksSettings).default_due_days
+        if days is not None:
+            form.due.data = date.today() + timedelta(days=days)
     return form
 
 
@@ -39,41 +36,50 @@ def _get(task_id: int) -> Task:
     return task
 
 
-def _save(task: Task, form: TaskForm) -> None:
-    task.title = form.title.data.strip()
-    task.due = form.due.data
-    task.note_id = form.note_id.data or None  # choices hold only this tenant's notes
+def _listing(form: TaskForm, status: int = 200):
+    query = select(Task).order_by(Task.done, Task.due.is_(None), Task.due, Task.id.desc())
+    if not plugin_settings(TasksSettings).show_completed:
+        query = query.where(Task.done.is_(False))
+    tasks = db.session.scalars(query).all()
+    return render_template("tasks/index.html", tasks=tasks, form=form), status
+
+
+def _saved(form: TaskForm, write) -> bool:
+    """Run one write through the service and commit; its refusals go under the fields."""
+    try:
+        write()
+        db.session.commit()
+        return True
+    except ValidationFailed as error:
+        db.session.rollback()
+        for name, message in error.errors.items():
+            getattr(form, name).errors = [message]
+        return False
 
 
 @bp.get("/")
 def index():
-    query = select(Task).order_by(Task.done, Task.due.is_(None), Task.due, Task.id.desc())
-    if not settings().show_completed:
-        query = query.where(Task.done.is_(False))
-    return render_template("tasks/index.html", tasks=db.session.scalars(query).all(), form=_form())
+    return _listing(_form())
 
 
 @bp.post("/")
 def create():
     form = _form()
-    if not form.validate_on_submit():
-        tasks = db.session.scalars(select(Task).order_by(Task.done, Task.id.desc())).all()
-        return render_template("tasks/index.html", tasks=tasks, form=form), 422
-    task = Task()
-    _save(task, form)
-    db.session.add(task)
-    db.session.commit()
-    flash("Task added.", "success")
-    return redirect(url_for(".index"))
+    if form.validate_on_submit() and _saved(
+        form, lambda: service.create(form.title.data, form.due.data, form.note_id.data)
+    ):
+        flash("Task added.", "success")
+        return redirect(url_for(".index"))
+    return _listing(form, 422)
 
 
 @bp.route("/<int:task_id>/edit", methods=["GET", "POST"])
 def edit(task_id: int):
     task = _get(task_id)
     form = _form(task)
-    if form.validate_on_submit():
-        _save(task, form)
-        db.session.commit()
+    if form.validate_on_submit() and _saved(
+        form, lambda: service.update(task, form.title.data, form.due.data, form.note_id.data)
+    ):
         flash("Task saved.", "success")
         return redirect(url_for(".index"))
     if request.method == "GET":
@@ -84,15 +90,14 @@ def edit(task_id: int):
 @bp.post("/<int:task_id>/toggle")
 def toggle(task_id: int):
     task = _get(task_id)
-    task.done = not task.done
-    task.completed_at = datetime.now(UTC) if task.done else None
+    service.set_done(task, not task.done)
     db.session.commit()
     return redirect(request.referrer if _same_site(request.referrer) else url_for(".index"))
 
 
 @bp.post("/<int:task_id>/delete")
 def delete(task_id: int):
-    db.session.delete(_get(task_id))
+    service.delete(_get(task_id))
     db.session.commit()
     flash("Task deleted.", "success")
     return redirect(url_for(".index"))

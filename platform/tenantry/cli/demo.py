@@ -1,24 +1,19 @@
-"""`tenantry demo`: an idempotent demo site (development only)."""
+"""``tenantry demo``: an idempotent demo site (development only)."""
 
 from __future__ import annotations
 
 import click
-from blinker import Signal
-from flask import current_app
 from sqlalchemy import select
 
+from tenantry import signals
 from tenantry.auth import accounts
 from tenantry.auth.models import Operator, User
-from tenantry.cli import friendly
+from tenantry.cli.feedback import friendly, registry, settings
 from tenantry.db import db
 from tenantry.plugins import enablement
-from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import tenant_context
 from tenantry.tenancy.models import Tenant
-
-#: Sent inside the demo tenant's context so that plugins can add sample data.
-demo_seeded = Signal("demo-seeded")
 
 #: Fixed, printed passwords: the demo is for a laptop, and refuses to run in production.
 DEMO_ACCOUNTS = (
@@ -32,15 +27,14 @@ OPERATOR = ("operator@tenantry.test", "operator-pass")
 @friendly
 def demo_command() -> None:
     """Create (once) the demo tenant with every bundled plugin, its users and an operator."""
-    settings = current_app.extensions["tenantry.settings"]
-    if settings.env == "production":
+    if settings().env == "production":
         raise click.ClickException("the demo has well-known passwords; it never runs in production")
     session = db.session
     tenant = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
     if tenant is None:
         tenant = lifecycle.create(session, "demo", "Demo Company")
-    for name in runtime().registry.loaded:
-        enablement.enable(session, runtime().registry, tenant, name)
+    for name in registry().loaded:
+        enablement.enable(session, registry(), tenant, name)
     with tenant_context(tenant):
         for email, password, role in DEMO_ACCOUNTS:
             if session.scalar(select(User.id).where(User.email == email)) is None:
@@ -49,9 +43,9 @@ def demo_command() -> None:
         accounts.create_operator(session, *OPERATOR)
     session.commit()
     with tenant_context(tenant):
-        demo_seeded.send(tenant)  # plugins add their sample data, each only once
+        signals.demo_seeded.send(tenant)  # plugins add their sample data, each only once
         session.commit()
-    root = settings.server_name
+    root = settings().server_name
     click.echo(f"demo tenant:  http://demo.{root}/")
     for email, password, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<7} {email} / {password}")

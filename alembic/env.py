@@ -1,24 +1,36 @@
 """Alembic environment: the core's models plus every loaded plugin's, on one metadata.
 
+Run by ``tenantry db ...`` (which hands over the settings and every plugin's
+branch), or by the plain ``alembic`` command from a checkout (alembic.ini at
+the root) for work on the core's own branch: then only the core's tables are
+compared, since plugin branches are not on alembic.ini's version path.
+
 Each migration runs in its own transaction on PostgreSQL, so a failing one
 leaves the database at the last revision that succeeded. After upgrading,
 row-level security is brought in line with the metadata (see tenancy.rls).
 """
 
-from alembic import context
+from typing import Any
+
 from sqlalchemy import pool
 
+from alembic import context
+from tenantry.app import load_models
 from tenantry.db import Base, make_engine
+from tenantry.settings import load_settings
 from tenantry.tenancy import rls
 
 config = context.config
 settings = config.attributes.get("settings")
-if settings is None:  # run through the plain `alembic` command
-    from tenantry.app import load_models
-    from tenantry.settings import load_settings
-
+core_only = settings is None
+if core_only:  # the plain `alembic` command
     settings = load_settings()
     load_models(settings)
+    config.set_main_option("sqlalchemy.url", settings.effective_migrations_url.replace("%", "%%"))
+
+
+def core_tables_only(_object: Any, name: str | None, kind: str, *_rest: Any) -> bool:
+    return kind != "table" or bool(name and name.startswith("tenantry_"))
 
 
 def run_migrations_online() -> None:
@@ -31,6 +43,7 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             transaction_per_migration=True,
             compare_type=True,
+            include_object=core_tables_only if core_only else None,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -1,0 +1,82 @@
+"""Where a request gets its tenant: Host -> tenant before any view, context closed after.
+
+Order of work per request on a tenant host: a dict lookup for the host, then
+one round trip that opens the transaction, sets the tenant for row-level
+security and reads the tenant's live status and revision. From then on
+``current_tenant`` (with that revision) is the request's one answer to "which
+tenant"; nothing else stores it.
+"""
+
+from __future__ import annotations
+
+from contextlib import AbstractContextManager, ExitStack
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, request
+
+from tenantry.db import db
+from tenantry.signals import hosts_changed
+from tenantry.tenancy.context import TenantRef, tenant_context
+from tenantry.tenancy.errors import InvalidName
+from tenantry.tenancy.resolve import PLATFORM, HostResolver
+
+EXTENSION = "tenantry.resolver"
+#: Answered on every accepted host, without a tenant (probes, the core's static files).
+HOSTLESS_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static"})
+_SCOPE = "_tenantry_request_scope"
+T = TypeVar("T")
+
+
+def install(app: Flask, resolver: HostResolver) -> None:
+    """Give the app its resolver; commits that change hosts clear it."""
+    app.extensions[EXTENSION] = resolver
+    hosts_changed.connect(resolver.clear, weak=True)
+
+
+def resolver() -> HostResolver:
+    return current_app.extensions[EXTENSION]
+
+
+def hold_for_request(context: AbstractContextManager[T]) -> T:
+    """Enter ``context`` now and leave it when the request ends, whatever happens.
+
+    The one way request hooks widen or change the tenancy context (the platform
+    admin's ``all_tenants()``): the exit is guaranteed by ``leave_tenant``.
+    """
+    scope = g.get(_SCOPE)
+    if scope is None:
+        scope = ExitStack()
+        setattr(g, _SCOPE, scope)
+    return scope.enter_context(context)
+
+
+def enter_tenant() -> None:
+    """before_request: resolve the Host; 400/403/404 for bad, suspended and unknown hosts."""
+    if request.endpoint in HOSTLESS_ENDPOINTS:
+        return
+    try:
+        found = resolver().resolve(request.host)
+    except InvalidName:
+        abort(400, description="The Host header is not a valid hostname.")
+    if found == PLATFORM:
+        return
+    if found is None:
+        abort(404, description="There is no site at this address.")
+    assert isinstance(found, TenantRef)
+    hold_for_request(tenant_context(found))
+    state: Any = db.session.tenant_state()  # type: ignore[attr-defined]
+    if state is None or state[0] == "deleted":
+        abort(404, description="There is no site at this address.")
+    status, revision, slug, name = state
+    if status == "suspended":
+        abort(403, description=f"{name} is suspended. Contact the platform's operators.")
+    live = TenantRef(found.id, slug, name, status, revision)
+    if live != found:
+        hold_for_request(tenant_context(live))
+
+
+def leave_tenant(_exc: BaseException | None) -> None:
+    """teardown_request: close every context the request entered, innermost first."""
+    scope = g.pop(_SCOPE, None)
+    if scope is not None:
+        scope.close()
