@@ -193,7 +193,8 @@ def test_a_requirement_cycle_is_refused_and_so_is_what_needs_it(fake):
     )
     c = fake.add(
         "cycc",
-        f'plugin = Plugin(name="{{name}}", title="C", requires=[CORE, "tenantry-cyc-a-{tag}>=1"])\n',
+        f'plugin = Plugin(name="{{name}}", title="C",'
+        f' requires=[CORE, "tenantry-cyc-a-{tag}>=1"])\n',
     )
     registry = run(a, b, c, fake.add("fine", HEALTHY))
     assert reason(registry, "cyca").startswith("circular requirements: ")
