@@ -133,7 +133,8 @@ def seed(owner_url: str, app_role: str | None, notes: int) -> None:
     """Create the tables (granting them to ``app_role`` on PostgreSQL) and ``notes`` notes."""
     from sqlalchemy import insert, text
 
-    from bench.common import note_rows
+    # Imported here, not at the top: the baseline's server process must not load tenantry.
+    from bench.harness.seeding import note_rows
 
     engine = create_engine(owner_url)
     Base.metadata.create_all(engine)

@@ -11,29 +11,20 @@ sent per request is logged, and pyinstrument profiles tenantry's requests.
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask
+from pyinstrument import Profiler
 from sqlalchemy import Engine, event
 from werkzeug.test import Client
 
 from bench import bare_app
-from bench.common import (
-    KINDS,
-    NOTES_PATH,
-    ROOT,
-    available_kinds,
-    migrate,
-    print_table,
-    scratch_database,
-    seed_tenants,
-    tenantry_env,
-    workspace,
-    write_results,
-)
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import parse_with_kinds, scenario
+from bench.harness.seeding import NOTES_PATH
+from tenantry.db import db
+from tenantry.testing import ROOT
 
 
 def statements_of(engine: Engine, call: Callable[[], Any]) -> list[str]:
@@ -60,50 +51,34 @@ def per_request_ms(call: Callable[[], Any], requests: int) -> float:
 
 
 def profile_kind(kind: str, requests: int, notes: int) -> dict[str, Any]:
-    from pyinstrument import Profiler
+    with scenario("profile", kind) as run:
+        [tenant] = run.seed(1, notes=notes)
+        bare_database = run.bare_database(notes)
+        app = run.app()
+        client = Client(app)
+        headers = {"Host": tenant.host(run.port), "Authorization": f"Bearer {tenant.token}"}
 
-    from tenantry.app import create_app
-    from tenantry.db import db
-    from tenantry.settings import load_settings
+        def ours() -> None:
+            response = client.get(NOTES_PATH, headers=headers)
+            assert response.status_code == 200, response.data[:200]
 
-    with workspace("profile") as work:
-        database = scratch_database(kind, work)
-        bare_database = scratch_database(kind, work, "bare")
-        try:
-            env = tenantry_env(database, work)
-            migrate(env)
-            [tenant] = seed_tenants(database.owner_url, 1, notes=notes)
-            bare_app.seed(bare_database.owner_url, "tenantry_app", notes)
-            os.environ.update({k: v for k, v in env.items() if k.startswith("TENANTRY_")})
-            app: Flask = create_app(load_settings())
-            client = Client(app)
-            headers = {"Host": tenant.host(8000), "Authorization": f"Bearer {tenant.token}"}
+        bare_client = Client(bare_app.create_app(bare_database.app_url))
 
-            def ours() -> None:
-                response = client.get(NOTES_PATH, headers=headers)
-                assert response.status_code == 200, response.data[:200]
+        def theirs() -> None:
+            assert bare_client.get(NOTES_PATH, headers={"Host": ROOT}).status_code == 200
 
-            bare = bare_app.create_app(bare_database.app_url)
-            bare_client = Client(bare)
-
-            def theirs() -> None:
-                assert bare_client.get(NOTES_PATH, headers={"Host": ROOT}).status_code == 200
-
-            with app.app_context():
-                engine = db.engine
-            ours()  # the resolver and enabled-plugins caches are warm in steady state
-            ours_sql = statements_of(engine, ours)
-            tenantry_ms = per_request_ms(ours, requests)
-            bare_ms = per_request_ms(theirs, requests)
-            profiler = Profiler(interval=0.0005)
-            profiler.start()
-            for _ in range(requests):
-                ours()
-            profiler.stop()
-            text = profiler.output_text(unicode=False, color=False, show_all=False)
-        finally:
-            database.drop()
-            bare_database.drop()
+        with app.app_context():
+            engine = db.engine
+        ours()  # the resolver and enabled-plugins caches are warm in steady state
+        ours_sql = statements_of(engine, ours)
+        tenantry_ms = per_request_ms(ours, requests)
+        bare_ms = per_request_ms(theirs, requests)
+        profiler = Profiler(interval=0.0005)
+        profiler.start()
+        for _ in range(requests):
+            ours()
+        profiler.stop()
+        text = profiler.output_text(unicode=False, color=False, show_all=False)
     return {
         "db": kind,
         "tenantry_ms_per_request": round(tenantry_ms, 3),
@@ -119,10 +94,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--notes", type=int, default=100)
-    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
-    args = parser.parse_args()
-    found = [profile_kind(k, args.requests, args.notes) for k in available_kinds(args.db or KINDS)]
-    path = write_results("profile_list", {"requests": args.requests, "kinds": found})
+    args, kinds = parse_with_kinds(parser)
+    found = [profile_kind(kind, args.requests, args.notes) for kind in kinds]
     for item in found:
         print(f"\n=== {item['db']}: SQL sent by one tenantry request ===")
         for n, statement in enumerate(item["statements"], 1):
@@ -142,7 +115,7 @@ def main() -> None:
         ],
         "In-process cost of the notes list (one thread, no sockets)",
     )
-    print(f"\nwrote {path}")
+    publish("profile_list", {"requests": args.requests, "kinds": found})
 
 
 if __name__ == "__main__":

@@ -17,22 +17,16 @@
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
 from typing import Any
 
-from bench.common import (
-    KINDS,
-    available_kinds,
-    migrate,
-    print_table,
-    scratch_database,
-    seed_tenants,
-    tenantry_env,
-    workspace,
-    write_results,
-)
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import parse_with_kinds, scenario
+from tenantry.db import db
+from tenantry.plugins import enablement
+from tenantry.plugins.runtime import runtime
+from tenantry.tenancy import lifecycle
 
 CREATES = 50
 TARGET_MS = 50.0
@@ -40,36 +34,22 @@ SIZES = (10, 10_000)
 
 
 def time_creates(kind: str, count: int) -> dict[str, Any]:
-    from tenantry.app import create_app
-    from tenantry.db import db
-    from tenantry.plugins import enablement
-    from tenantry.plugins.runtime import runtime
-    from tenantry.settings import load_settings
-    from tenantry.tenancy import lifecycle
-
-    with workspace("provision") as work:
-        database = scratch_database(kind, work)
-        try:
-            env = tenantry_env(database, work)
-            migrate(env)
-            os.environ.update({k: v for k, v in env.items() if k.startswith("TENANTRY_")})
-            app = create_app(load_settings())
-            times = []
-            with app.app_context():
-                registry = runtime().registry
-                plugins = list(registry.loaded)
-                for n in range(count + 1):
-                    started = time.perf_counter()
-                    tenant = lifecycle.create(db.session, f"acme{n:03d}", f"Acme {n}")
-                    for plugin in plugins:
-                        enablement.enable(db.session, registry, tenant, plugin)
-                    db.session.commit()
-                    if n:  # the first create pays for compiling the statements
-                        times.append((time.perf_counter() - started) * 1000)
-                db.session.close()
-                db.engine.dispose()
-        finally:
-            database.drop()
+    with scenario("provision", kind) as run:
+        app = run.app()
+        times = []
+        with app.app_context():
+            registry = runtime().registry
+            plugins = list(registry.loaded)
+            for n in range(count + 1):
+                started = time.perf_counter()
+                tenant = lifecycle.create(db.session, f"acme{n:03d}", f"Acme {n}")
+                for plugin in plugins:
+                    enablement.enable(db.session, registry, tenant, plugin)
+                db.session.commit()
+                if n:  # the first create pays for compiling the statements
+                    times.append((time.perf_counter() - started) * 1000)
+            db.session.close()
+            db.engine.dispose()
     return {
         "db": kind,
         "plugins": plugins,
@@ -84,16 +64,11 @@ def time_upgrade(kind: str, tenants: int, repeat: int) -> dict[str, Any]:
     """Median of ``repeat`` fresh databases: the CLI's start-up alone varies by ~0.5 s."""
     firsts, agains = [], []
     for _ in range(repeat):
-        with workspace("upgrade") as work:
-            database = scratch_database(kind, work)
-            try:
-                env = tenantry_env(database, work)
-                migrate(env | {"TENANTRY_PLUGINS__ENABLED": "[]"})
-                seed_tenants(database.owner_url, tenants, hot=0, notes=0, plugins=())
-                firsts.append(migrate(env))
-                agains.append(migrate(env))
-            finally:
-                database.drop()
+        with scenario("upgrade", kind, migrated=False) as run:
+            run.migrate(TENANTRY_PLUGINS__ENABLED="[]")
+            run.seed(tenants, hot=0, notes=0, plugins=())
+            firsts.append(run.migrate())
+            agains.append(run.migrate())
     first, again = statistics.median(firsts), statistics.median(agains)
     return {
         "db": kind,
@@ -109,21 +84,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--creates", type=int, default=CREATES)
     parser.add_argument("--repeat", type=int, default=3, help="databases per upgrade timing")
-    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
-    args = parser.parse_args()
+    args, kinds = parse_with_kinds(parser)
 
-    kinds = available_kinds(args.db or KINDS)
     creates = [time_creates(kind, args.creates) for kind in kinds]
     upgrades = [time_upgrade(kind, size, args.repeat) for kind in kinds for size in SIZES]
-    path = write_results(
-        "provision",
-        {
-            "target_create_ms": TARGET_MS,
-            "method": __doc__.split("\n\n")[1:3],
-            "creates": creates,
-            "upgrades": upgrades,
-        },
-    )
     print_table(
         ("db", "plugins", "creates", "mean ms", "p50 ms", "max ms"),
         [
@@ -140,7 +104,15 @@ def main() -> None:
         ],
         "`tenantry db upgrade` (core already migrated, tenants inserted; then plugin branches)",
     )
-    print(f"\nwrote {path}")
+    publish(
+        "provision",
+        {
+            "target_create_ms": TARGET_MS,
+            "method": __doc__.split("\n\n")[1:3],
+            "creates": creates,
+            "upgrades": upgrades,
+        },
+    )
 
 
 if __name__ == "__main__":

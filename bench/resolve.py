@@ -15,21 +15,13 @@ import argparse
 import time
 from typing import Any
 
-from bench.common import (
-    DOMAIN_SUFFIX,
-    KINDS,
-    ROOT,
-    available_kinds,
-    migrate,
-    print_table,
-    scratch_database,
-    seed_tenants,
-    tenantry_env,
-    workspace,
-    write_results,
-)
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import parse_with_kinds, scenario
+from bench.harness.seeding import slug_of
+from bench.harness.servers import DOMAIN_SUFFIX
 from tenantry.db import make_engine
 from tenantry.tenancy.resolve import HostResolver
+from tenantry.testing import ROOT
 
 SIZES = (10, 10_000)
 HOSTS = 10  # hosts resolved per round, spread over the tenant range
@@ -44,33 +36,24 @@ def per_call_us(resolver: HostResolver, hosts: list[str], rounds: int) -> float:
 
 
 def measure(kind: str, size: int) -> dict[str, Any]:
-    with workspace("resolve") as work:
-        database = scratch_database(kind, work)
-        try:
-            migrate(tenantry_env(database, work))
-            seeded = seed_tenants(database.owner_url, size, hot=0, notes=0, plugins=())
-            del seeded  # only the tenant and domain rows matter here
-            width = max(5, len(str(size)))
-            picks = [size * i // HOSTS for i in range(HOSTS)]
-            subdomains = [f"t{i:0{width}d}.{ROOT}" for i in picks]
-            domains = [f"t{i:0{width}d}.{DOMAIN_SUFFIX}" for i in picks]
-            engine = make_engine(database.app_url)
-            row: dict[str, Any] = {"db": kind, "tenants": size}
-            for label, hosts in (("subdomain", subdomains), ("domain", domains)):
-                cold = HostResolver(engine, ROOT, ttl=3600)
-                row[f"{label}_cold_us"] = round(per_call_us(cold, hosts, 1), 1)
-                row[f"{label}_cached_us"] = round(per_call_us(cold, hosts, 20_000), 2)
-            engine.dispose()
-            return row
-        finally:
-            database.drop()
+    with scenario("resolve", kind) as run:
+        run.seed(size, hot=0, notes=0, plugins=())  # only the tenant and domain rows matter
+        slugs = [slug_of(size * i // HOSTS, size) for i in range(HOSTS)]
+        engine = make_engine(run.database.app_url)
+        row: dict[str, Any] = {"db": kind, "tenants": size}
+        for label, suffix in (("subdomain", ROOT), ("domain", DOMAIN_SUFFIX)):
+            hosts = [f"{slug}.{suffix}" for slug in slugs]
+            cold = HostResolver(engine, ROOT, ttl=3600)
+            row[f"{label}_cold_us"] = round(per_call_us(cold, hosts, 1), 1)
+            row[f"{label}_cached_us"] = round(per_call_us(cold, hosts, 20_000), 2)
+        engine.dispose()
+        return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
-    args = parser.parse_args()
-    rows = [measure(kind, size) for kind in available_kinds(args.db or KINDS) for size in SIZES]
+    _args, kinds = parse_with_kinds(parser)
+    rows = [measure(kind, size) for kind in kinds for size in SIZES]
     ratios = []
     for kind in {row["db"] for row in rows}:
         small, large = (
@@ -110,7 +93,7 @@ def main() -> None:
         ["db", "cached cost at 10,000 / at 10"],
         [[r["db"], r["cached_10000_over_10"]] for r in ratios],
     )
-    print(f"\nwrote {write_results('resolve', {'rows': rows, 'ratios': ratios})}")
+    publish("resolve", {"rows": rows, "ratios": ratios})
 
 
 if __name__ == "__main__":

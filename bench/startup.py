@@ -18,16 +18,8 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from bench.common import (
-    free_port,
-    migrate,
-    print_table,
-    scratch_database,
-    tenantry_env,
-    tenantry_server,
-    workspace,
-    write_results,
-)
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import Scenario, scenario
 
 TARGET_SECONDS = 1.5
 GENERATED = 20
@@ -66,10 +58,10 @@ def generate_plugins(folder: Path, count: int) -> list[str]:
     return names
 
 
-def time_starts(env: dict[str, str], runs: int) -> list[float]:
+def time_starts(run: Scenario, env: dict[str, str], runs: int) -> list[float]:
     times = []
     for _ in range(runs):
-        server = tenantry_server(env)
+        server = run.server(**env)
         times.append(server.start())
         server.stop()
     return times
@@ -81,23 +73,19 @@ def main() -> None:
     args = parser.parse_args()
 
     rows: list[dict[str, Any]] = []
-    with workspace("startup") as work:
-        database = scratch_database("sqlite", work)
-        plugins_dir = work / "generated"
+    with scenario("startup", "sqlite", migrated=False) as run:
+        plugins_dir = run.work / "generated"
         generated = generate_plugins(plugins_dir, GENERATED)
-        port = free_port()
-        base = tenantry_env(database, work, port)
-        path = os.pathsep.join(filter(None, [str(plugins_dir), base.get("PYTHONPATH")]))
+        path = os.pathsep.join(filter(None, [str(plugins_dir), run.env.get("PYTHONPATH")]))
         variants = {
             "no plugins": {"TENANTRY_PLUGINS__ENABLED": "[]"},
             "bundled plugins": {},
             f"bundled + {GENERATED} generated": {"PYTHONPATH": path},
         }
-        migrate(base | variants[f"bundled + {GENERATED} generated"])
+        run.migrate(PYTHONPATH=path)
         for name, extra in variants.items():
-            env = base | extra
-            time_starts(env, 1)  # warm the OS file cache and the bytecode cache
-            times = time_starts(env, args.runs)
+            time_starts(run, extra, 1)  # warm the OS file cache and the bytecode cache
+            times = time_starts(run, extra, args.runs)
             rows.append(
                 {
                     "variant": name,
@@ -107,16 +95,15 @@ def main() -> None:
                     "max_s": round(max(times), 3),
                 }
             )
-    out = write_results(
-        "startup",
-        {"target_seconds": TARGET_SECONDS, "generated_plugins": generated, "variants": rows},
-    )
     print_table(
         ("plugins", "runs", "min s", "median s", "max s"),
         [(r["variant"], r["runs"], r["min_s"], r["median_s"], r["max_s"]) for r in rows],
         f"Cold start to first /healthz 200 (target with bundled plugins: < {TARGET_SECONDS} s)",
     )
-    print(f"\nwrote {out}")
+    publish(
+        "startup",
+        {"target_seconds": TARGET_SECONDS, "generated_plugins": generated, "variants": rows},
+    )
 
 
 if __name__ == "__main__":

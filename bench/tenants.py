@@ -17,22 +17,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from bench.common import (
-    KINDS,
-    NOTES_PATH,
-    Target,
-    available_kinds,
-    drive,
-    free_port,
-    migrate,
-    print_table,
-    scratch_database,
-    seed_tenants,
-    tenantry_env,
-    tenantry_server,
-    workspace,
-    write_results,
-)
+from bench.harness.loadgen import Target, drive
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import parse_with_kinds, scenario
+from bench.harness.seeding import NOTES_PATH, Seeded
 
 SIZES = (10, 1_000, 10_000)
 HOT = 1_000
@@ -41,43 +29,30 @@ TARGET_RATIO = 0.95
 
 def measure_kind(kind: str, seconds: float, notes: int, connections: int) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    with workspace("tenants") as work:
-        database = scratch_database(kind, work)
-        try:
-            port = free_port()
-            env = tenantry_env(database, work, port)
-            migrate(env)
-            hot: list[Any] = []
-            total = 0
-            for size in SIZES:
-                # Grow to ``size``: the first batch holds the hot tenants, later ones are cold.
-                wanted_hot = min(HOT, size) - len(hot)
-                hot += seed_tenants(
-                    database.owner_url,
-                    size - total,
-                    hot=wanted_hot,
-                    notes=notes,
-                    prefix=f"s{size}x",
-                )[:wanted_hot]
-                total = size
-                targets = [
-                    Target(t.host(port) if n % 2 == 0 else t.domain(port), t.token)
-                    for n, t in enumerate(hot)
-                ]
-                with tenantry_server(env):
-                    warmup = 2.0 + len(targets) / 300
-                    result = drive(port, NOTES_PATH, targets, connections, seconds, warmup)
-                rows.append(
-                    {
-                        "db": kind,
-                        "tenants": size,
-                        "hosts_rotated": len(targets),
-                        "connections": connections,
-                        **vars(result),
-                    }
-                )
-        finally:
-            database.drop()
+    with scenario("tenants", kind) as run:
+        hot: list[Seeded] = []
+        total = 0
+        for size in SIZES:
+            # Grow to ``size``: the first batch holds the hot tenants, later ones are cold.
+            wanted_hot = min(HOT, size) - len(hot)
+            hot += run.seed(size - total, hot=wanted_hot, notes=notes, prefix=f"s{size}x")
+            total = size
+            targets = [
+                Target(t.host(run.port) if n % 2 == 0 else t.domain(run.port), t.token)
+                for n, t in enumerate(hot)
+            ]
+            with run.server():
+                warmup = 2.0 + len(targets) / 300
+                result = drive(run.port, NOTES_PATH, targets, connections, seconds, warmup)
+            rows.append(
+                {
+                    "db": kind,
+                    "tenants": size,
+                    "hosts_rotated": len(targets),
+                    "connections": connections,
+                    **vars(result),
+                }
+            )
     return rows
 
 
@@ -86,26 +61,16 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--notes", type=int, default=30, help="notes per hot tenant")
     parser.add_argument("--connections", type=int, default=8)
-    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
-    args = parser.parse_args()
+    args, kinds = parse_with_kinds(parser)
 
     rows: list[dict[str, Any]] = []
-    for kind in available_kinds(args.db or KINDS):
+    for kind in kinds:
         rows += measure_kind(kind, args.seconds, args.notes, args.connections)
     summary = []
     for kind in {r["db"] for r in rows}:
         by_size = {r["tenants"]: r for r in rows if r["db"] == kind}
         ratio = by_size[SIZES[-1]]["rps"] / by_size[SIZES[0]]["rps"]
         summary.append({"db": kind, "ratio_largest_to_smallest": round(ratio, 3)})
-    path = write_results(
-        "tenants",
-        {
-            "settings": vars(args) | {"sizes": SIZES, "hot": HOT},
-            "target_ratio": TARGET_RATIO,
-            "runs": rows,
-            "ratios": summary,
-        },
-    )
     print_table(
         ("db", "tenants", "hosts", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx"),
         [
@@ -120,7 +85,15 @@ def main() -> None:
         [(s["db"], s["ratio_largest_to_smallest"], f">= {TARGET_RATIO}") for s in summary],
         "Ratio",
     )
-    print(f"\nwrote {path}")
+    publish(
+        "tenants",
+        {
+            "settings": vars(args) | {"sizes": SIZES, "hot": HOT},
+            "target_ratio": TARGET_RATIO,
+            "runs": rows,
+            "ratios": summary,
+        },
+    )
 
 
 if __name__ == "__main__":

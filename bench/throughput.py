@@ -16,27 +16,12 @@ import argparse
 import json
 from typing import Any
 
-from bench import bare_app
-from bench.common import (
-    KINDS,
-    NOTES_PATH,
-    ROOT,
-    LoadResult,
-    Target,
-    available_kinds,
-    bare_server,
-    drive,
-    free_port,
-    migrate,
-    print_table,
-    scratch_database,
-    seed_tenants,
-    tenantry_env,
-    tenantry_server,
-    workspace,
-    write_results,
-)
-from bench.common import get as http_get
+from bench.harness.loadgen import Target, drive
+from bench.harness.reports import print_table, publish
+from bench.harness.scenario import parse_with_kinds, scenario
+from bench.harness.seeding import NOTES_PATH
+from bench.harness.servers import THREADS, bare_server, get
+from tenantry.testing import ROOT, free_port
 
 CONCURRENCY = (8, 32)
 TARGET_RATIO = 0.90
@@ -54,46 +39,26 @@ def check_same_page(tenantry_body: bytes, bare_body: bytes) -> None:
 def measure_kind(kind: str, notes: int, seconds: float, hello_seconds: float) -> list[dict]:
     rows: list[dict[str, Any]] = []
 
-    def record(app: str, path: str, connections: int, result: LoadResult) -> None:
-        rows.append(
-            {"db": kind, "app": app, "path": path, "connections": connections, **vars(result)}
-        )
+    def measure(app: str, port: int, target: Target) -> bytes:
+        """Check the page answers, then /healthz and the page under load; return the page."""
+        status, page = get(port, NOTES_PATH, target.host, target.token)
+        assert status == 200, (status, page[:300])
+        runs = [("/healthz", Target(ROOT), 8, hello_seconds)]
+        runs += [(NOTES_PATH, target, connections, seconds) for connections in CONCURRENCY]
+        for path, each, connections, length in runs:
+            result = drive(port, path, [each], connections, length)
+            rows.append(
+                {"db": kind, "app": app, "path": path, "connections": connections, **vars(result)}
+            )
+        return page
 
-    with workspace("throughput") as work:
-        database = scratch_database(kind, work)
-        bare_database = scratch_database(kind, work, "bare")
-        try:
-            port, bare_port = free_port(), free_port()
-            env = tenantry_env(database, work, port)
-            migrate(env)
-            [tenant] = seed_tenants(database.owner_url, 1, notes=notes)
-            role = "tenantry_app" if kind == "postgres" else None
-            bare_app.seed(bare_database.owner_url, role, notes)
-            target = Target(tenant.host(port), tenant.token)
-            with tenantry_server(env):
-                status, ours = http_get(port, NOTES_PATH, target.host, target.token)
-                assert status == 200, (status, ours[:300])
-                record(
-                    "tenantry",
-                    "/healthz",
-                    8,
-                    drive(port, "/healthz", [Target(ROOT)], 8, hello_seconds),
-                )
-                for connections in CONCURRENCY:
-                    result = drive(port, NOTES_PATH, [target], connections, seconds)
-                    record("tenantry", NOTES_PATH, connections, result)
-            with bare_server(bare_database, bare_port):
-                status, theirs = http_get(bare_port, NOTES_PATH, ROOT)
-                assert status == 200, (status, theirs[:300])
-                check_same_page(ours, theirs)
-                hello = drive(bare_port, "/healthz", [Target(ROOT)], 8, hello_seconds)
-                record("bare", "/healthz", 8, hello)
-                for connections in CONCURRENCY:
-                    result = drive(bare_port, NOTES_PATH, [Target(ROOT)], connections, seconds)
-                    record("bare", NOTES_PATH, connections, result)
-        finally:
-            database.drop()
-            bare_database.drop()
+    with scenario("throughput", kind) as run:
+        [tenant] = run.seed(1, notes=notes)
+        bare_database = run.bare_database(notes)
+        with run.server():
+            ours = measure("tenantry", run.port, Target(tenant.host(run.port), tenant.token))
+        with bare_server(bare_database, free_port()) as bare:
+            check_same_page(ours, measure("bare", bare.port, Target(ROOT)))
     return rows
 
 
@@ -127,22 +92,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="per measured run")
     parser.add_argument("--hello-seconds", type=float, default=4.0)
     parser.add_argument("--notes", type=int, default=100, help="notes of the tenant")
-    parser.add_argument("--db", choices=KINDS, action="append", help="default: both")
-    args = parser.parse_args()
+    args, kinds = parse_with_kinds(parser)
 
     rows: list[dict[str, Any]] = []
-    for kind in available_kinds(args.db or KINDS):
+    for kind in kinds:
         rows += measure_kind(kind, args.notes, args.seconds, args.hello_seconds)
     summary = ratios(rows)
-    path = write_results(
-        "throughput",
-        {
-            "settings": {"seconds": args.seconds, "notes": args.notes, "threads": 8},
-            "target_ratio": TARGET_RATIO,
-            "runs": rows,
-            "ratios": summary,
-        },
-    )
     print_table(
         ("db", "app", "path", "conns", "req/s", "p50 ms", "p99 ms", "errors", "non-2xx"),
         [
@@ -167,7 +122,15 @@ def main() -> None:
         ],
         f"Ratios (target for the notes page: >= {TARGET_RATIO:.2f})",
     )
-    print(f"\nwrote {path}")
+    publish(
+        "throughput",
+        {
+            "settings": {"seconds": args.seconds, "notes": args.notes, "threads": THREADS},
+            "target_ratio": TARGET_RATIO,
+            "runs": rows,
+            "ratios": summary,
+        },
+    )
 
 
 def _verdict(ratio: float | None) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +17,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tenantry.testing import PASSWORD, build_app, serve_in_thread, settings_for_test
+from tenantry.testing import PASSWORD, build_app, free_port, serve_in_thread, settings_for_test
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -41,12 +40,6 @@ def _require_browser() -> None:
     if os.environ.get("TENANTRY_REQUIRE_BROWSER") == "1":
         pytest.fail(f"TENANTRY_REQUIRE_BROWSER=1 but {reason}")
     pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass
@@ -161,7 +154,7 @@ class LiveSite:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
     """The real app, migrated, on a fresh SQLite database, served by waitress on a free port."""
     _require_browser()  # no point starting a server nobody will browse
-    port = _free_port()
+    port = free_port()
     settings = settings_for_test(
         tmp_path_factory.mktemp("browser"), "sqlite", server_name=f"localhost:{port}"
     )

@@ -1,6 +1,6 @@
 import pytest
 
-from tenantry.testing import client_for, do_login
+from tenantry.testing import client_for, csrf_token, do_login
 
 
 @pytest.fixture
@@ -11,7 +11,6 @@ def acme(make_tenant):
 @pytest.fixture
 def client(app, acme, make_user):
     """A logged-in member of acme, with the CSRF token for JSON writes in its headers."""
-    from tenantry.testing import csrf_token
 
     client = client_for(app, "acme.localhost")
     do_login(client, make_user(acme, "ann@acme.test"))

@@ -3,7 +3,7 @@
 import pytest
 from conftest import api
 
-from tenantry.testing import client_for, do_login
+from tenantry.testing import client_for, csrf_token, do_login
 
 
 def test_create_then_read_a_note(client):
@@ -28,21 +28,8 @@ def test_a_body_that_is_not_a_json_object_is_422(client):
     assert response.status_code == 422
 
 
-def test_the_tenants_max_note_length_applies(app, client, acme):
-    from tenantry import db
-    from tenantry.plugins import enablement
-    from tenantry.plugins.runtime import runtime
-    from tenantry.tenancy.lifecycle import find
-
-    with app.app_context():
-        enablement.update_settings(
-            db.session,
-            runtime().registry,
-            find(db.session, "acme"),
-            "notes",
-            {"max_note_length": 100},
-        )
-        db.session.commit()
+def test_the_tenants_max_note_length_applies(client, acme, set_plugin_settings):
+    set_plugin_settings(acme, "notes", {"max_note_length": 100})
     response = api(client, "post", "/notes", json={"title": "long", "body": "x" * 101})
     assert response.status_code == 422
     assert "at most 100" in response.json["errors"]["body"]
@@ -84,8 +71,6 @@ def test_another_tenants_ids_answer_exactly_like_missing_ones(app, client, make_
     bravo = make_tenant("bravo", plugins=["notes"])
     other = client_for(app, "bravo.localhost")
     do_login(other, make_user(bravo))
-    from tenantry.testing import csrf_token
-
     other.csrf = csrf_token(other, "/notes/new")
     theirs = api(other, "post", "/notes", json={"title": "bravo secret"}).json["id"]
     for method in ("get", "patch", "delete"):
@@ -103,13 +88,10 @@ def test_notes_are_not_on_the_root_host_or_for_tenants_without_the_plugin(app, m
     assert client_for(app, "plain.localhost").get(path).status_code == 404
 
 
-def test_one_tenants_settings_never_apply_to_another(app, client, make_tenant, make_user):
+def test_one_tenants_settings_never_apply_to_another(
+    app, client, acme, make_tenant, make_user, set_plugin_settings
+):
     """Per-tenant settings are cached per tenant id and revision, never shared."""
-    from tenantry import db
-    from tenantry.plugins import enablement
-    from tenantry.plugins.runtime import runtime
-    from tenantry.tenancy.lifecycle import find
-    from tenantry.testing import csrf_token
 
     bravo = make_tenant("bravo", plugins=["notes"])
     other = client_for(app, "bravo.localhost")
@@ -118,14 +100,6 @@ def test_one_tenants_settings_never_apply_to_another(app, client, make_tenant, m
     assert (
         api(other, "post", "/notes", json={"title": "warm", "body": "x" * 500}).status_code == 201
     )
-    with app.app_context():
-        enablement.update_settings(
-            db.session,
-            runtime().registry,
-            find(db.session, "acme"),
-            "notes",
-            {"max_note_length": 100},
-        )
-        db.session.commit()
+    set_plugin_settings(acme, "notes", {"max_note_length": 100})
     assert api(client, "post", "/notes", json={"title": "a", "body": "x" * 500}).status_code == 422
     assert api(other, "post", "/notes", json={"title": "b", "body": "x" * 500}).status_code == 201

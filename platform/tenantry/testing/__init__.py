@@ -1,0 +1,69 @@
+"""Tenantry's testing kit: what its own tests and plugin authors' tests import.
+
+Plain helpers only: importing this package never imports pytest, so benchmarks
+and scripts use it too. The pytest fixtures (``app``, ``make_tenant``,
+``tenant_client``...) live in ``tenantry.testing.fixtures``, which installing
+tenantry registers as a pytest plugin (entry point ``pytest11``); tests use
+them by name and never import that module.
+
+- ``apps``: settings for a scratch database, the app built and migrated, emptied again;
+- ``clients``: test clients bound to a host, logging in through the real form;
+- ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
+- ``servers``: a real waitress server in a thread, a free loopback port;
+- ``load``: a bounded concurrent load through a real server that counts tenant bleed.
+"""
+
+from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
+from tenantry.testing.clients import (
+    HostClient,
+    assert_isolated,
+    client_for,
+    csrf_token,
+    do_login,
+    host_of,
+)
+from tenantry.testing.load import (
+    Client,
+    JsonCollection,
+    LoadReport,
+    LoadTenant,
+    mark_of,
+    percentile,
+    run_load,
+)
+from tenantry.testing.postgres import (
+    ADMIN_URL,
+    APP_ROLE,
+    ScratchPostgres,
+    postgres_unavailable,
+    require_postgres,
+)
+from tenantry.testing.servers import free_port, serve_in_thread
+
+__all__ = [
+    "ADMIN_URL",
+    "APP_ROLE",
+    "PASSWORD",
+    "ROOT",
+    "Client",
+    "HostClient",
+    "JsonCollection",
+    "LoadReport",
+    "LoadTenant",
+    "ScratchPostgres",
+    "assert_isolated",
+    "build_app",
+    "client_for",
+    "csrf_token",
+    "do_login",
+    "free_port",
+    "host_of",
+    "mark_of",
+    "percentile",
+    "postgres_unavailable",
+    "require_postgres",
+    "reset_database",
+    "run_load",
+    "serve_in_thread",
+    "settings_for_test",
+]

@@ -1,0 +1,150 @@
+"""pytest plugin for tenantry and its plugin authors (entry point ``pytest11``).
+
+Fixtures run every test that uses ``app`` against SQLite and PostgreSQL. On
+PostgreSQL each test session gets a scratch database, migrated by the
+superuser (who owns the tables) while the app connects as ``tenantry_app``, a
+role without superuser or BYPASSRLS, as in production; otherwise row-level
+security would prove nothing. Without a PostgreSQL server those tests skip
+with the reason, unless ``TENANTRY_REQUIRE_POSTGRES=1`` makes them fail.
+Tests use these fixtures by name; the plain helpers are in ``tenantry.testing``.
+
+    def test_only_my_notes(make_tenant, make_user, tenant_client, login):
+        acme = make_tenant("acme", plugins=["notes"])
+        client = tenant_client(acme)
+        login(client, make_user(acme, role="admin"))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tenantry.auth import accounts
+from tenantry.db import db
+from tenantry.plugins import enablement
+from tenantry.plugins.runtime import runtime
+from tenantry.tenancy import lifecycle
+from tenantry.tenancy.context import as_ref
+from tenantry.tenancy.models import Tenant
+from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
+from tenantry.testing.clients import client_for, do_login, host_of
+from tenantry.testing.postgres import ScratchPostgres, require_postgres
+
+BACKENDS = ("sqlite", "postgres")
+
+
+@pytest.fixture(scope="session")
+def _scratch_postgres() -> Iterator[ScratchPostgres]:
+    require_postgres()
+    scratch = ScratchPostgres()
+    yield scratch
+    scratch.drop()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which database this test runs against: every test using ``app`` runs on both."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def _session_app(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Flask:
+    scratch = request.getfixturevalue("_scratch_postgres") if backend == "postgres" else None
+    return build_app(settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch))
+
+
+@pytest.fixture
+def app(_session_app: Flask) -> Iterator[Flask]:
+    """The tenantry app with every installed plugin, on an empty, migrated database."""
+    yield _session_app
+    reset_database(_session_app)
+
+
+@pytest.fixture
+def session(app: Flask) -> Iterator[Any]:
+    """The app's session inside an app context (no tenant: enter one with tenant_context)."""
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def make_tenant(app: Flask) -> Callable[..., Any]:
+    """``make_tenant("acme", plugins=["notes"])``: a committed, active tenant (a TenantRef)."""
+
+    def make(slug: str, name: str | None = None, plugins: tuple[str, ...] | list[str] = ()) -> Any:
+        with app.app_context():
+            tenant = lifecycle.create(db.session, slug, name or slug.title())
+            for plugin in plugins:
+                enablement.enable(db.session, runtime().registry, tenant, plugin)
+            db.session.commit()
+            return as_ref(tenant)
+
+    return make
+
+
+@pytest.fixture
+def make_user(app: Flask) -> Callable[..., Any]:
+    """``make_user(tenant, "a@x.test", role="admin")``: returns (email, password)."""
+    counter = iter(range(1, 10_000))
+
+    def make(tenant: Any, email: str | None = None, role: str = "member") -> tuple[str, str]:
+        email = email or f"user{next(counter)}@{tenant.slug}.test"
+        with app.app_context():
+            accounts.create_user(
+                db.session, db.session.get(Tenant, tenant.id), email, PASSWORD, role
+            )
+            db.session.commit()
+        return email, PASSWORD
+
+    return make
+
+
+@pytest.fixture
+def set_plugin_settings(app: Flask) -> Callable[[Any, str, dict[str, Any]], None]:
+    """``set_plugin_settings(tenant, "notes", {"per_page": 5})``: as a tenant admin would,
+    through the same validation; the plugin must be enabled for the tenant."""
+
+    def change(tenant: Any, plugin: str, values: dict[str, Any]) -> None:
+        with app.app_context():
+            row = db.session.get(Tenant, tenant.id)
+            enablement.update_settings(db.session, runtime().registry, row, plugin, values)
+            db.session.commit()
+
+    return change
+
+
+@pytest.fixture
+def make_operator(app: Flask) -> Callable[..., tuple[str, str]]:
+    """``make_operator()``: a platform operator; returns (email, password)."""
+
+    def make(email: str = "op@platform.test") -> tuple[str, str]:
+        with app.app_context():
+            accounts.create_operator(db.session, email, PASSWORD)
+            db.session.commit()
+        return email, PASSWORD
+
+    return make
+
+
+@pytest.fixture
+def tenant_client(app: Flask) -> Callable[[Any], FlaskClient]:
+    """``tenant_client(tenant)``: a test client whose requests carry the tenant's Host."""
+    return lambda tenant: client_for(app, host_of(tenant))
+
+
+@pytest.fixture
+def platform_client(app: Flask) -> FlaskClient:
+    """A test client on the root host (landing page, platform admin)."""
+    return client_for(app, ROOT)
+
+
+@pytest.fixture
+def login() -> Callable[[FlaskClient, tuple[str, str]], Any]:
+    """``login(client, make_user(tenant))``: log in through the real form, CSRF included."""
+    return do_login

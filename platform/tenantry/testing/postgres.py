@@ -1,0 +1,70 @@
+"""A scratch PostgreSQL database per run, and the role the app under test connects as.
+
+The superuser of ``TENANTRY_TEST_POSTGRES_URL`` only creates the database and
+the role; the app connects as ``tenantry_app`` (NOSUPERUSER NOBYPASSRLS), as in
+production, because a superuser or a BYPASSRLS role skips row-level security
+and the tests would prove nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+ADMIN_URL = os.environ.get(
+    "TENANTRY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+APP_ROLE = "tenantry_app"
+
+
+def postgres_unavailable() -> str | None:
+    """Why PostgreSQL tests cannot run here, or None when they can."""
+    try:
+        engine = create_engine(ADMIN_URL, connect_args={"connect_timeout": 3})
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        engine.dispose()
+    except Exception as error:
+        return f"no PostgreSQL at {make_url(ADMIN_URL).render_as_string()}: {type(error).__name__}"
+    return None
+
+
+def require_postgres() -> None:
+    """Skip the calling test without PostgreSQL, or fail it with ``TENANTRY_REQUIRE_POSTGRES=1``."""
+    reason = postgres_unavailable()
+    if reason is None:
+        return
+    # Imported here: pytest is a test-only dependency, and benchmarks import this module too.
+    import pytest
+
+    if os.environ.get("TENANTRY_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"TENANTRY_REQUIRE_POSTGRES=1 but {reason}")
+    pytest.skip(reason)
+
+
+class ScratchPostgres:
+    """A throwaway database, with the application role that RLS applies to."""
+
+    def __init__(self) -> None:
+        self.name = f"tenantry_test_{uuid.uuid4().hex[:10]}"
+        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as connection:
+            exists = connection.execute(
+                text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}
+            ).first()
+            if exists is None:
+                connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
+            connection.execute(text(f'CREATE DATABASE "{self.name}"'))
+        base = make_url(ADMIN_URL).set(database=self.name)
+        self.owner_url = base.render_as_string(hide_password=False)
+        self.app_url = base.set(username=APP_ROLE, password=None).render_as_string(
+            hide_password=False
+        )
+
+    def drop(self) -> None:
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
