@@ -1,5 +1,7 @@
 """The operators' admin on the root host: who gets in, and what it does across tenants."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -201,3 +203,27 @@ def test_an_operator_cannot_delete_or_disable_themselves(app, operator):
     assert "cannot disable your own account" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Operator, me.id).active
+
+
+def test_an_optional_number_setting_is_an_empty_number_field_not_null(operator, make_tenant):
+    acme = make_tenant("acme", plugins=["tasks"])
+    body = operator.get(f"/admin/tenants/plugins/?id={acme.id}").get_data(as_text=True)
+    field = re.search(r'<input[^>]*name="default_due_days"[^>]*>', body).group(0)
+    assert 'type="number"' in field and 'value=""' in field
+    assert "null" not in field
+
+
+def test_a_refused_enable_does_not_redraw_settings_from_the_post(operator, make_tenant):
+    """Only a refused *settings* change shows what was posted; other refusals are flashed
+    and the stored settings stay on the page (a checkbox is never shown unchecked)."""
+    acme = make_tenant("acme", plugins=["tasks"])
+    page = f"/admin/tenants/plugins/?id={acme.id}"
+    response = operator.post(
+        page,
+        data={"plugin": "ghost", "do": "enable", "csrf_token": csrf_token(operator, page)},
+        follow_redirects=True,
+    )
+    body = response.get_data(as_text=True)
+    assert "no plugin named &#39;ghost&#39;" in body
+    checkbox = re.search(r'<input[^>]*name="show_completed"[^>]*>', body).group(0)
+    assert "checked" in checkbox

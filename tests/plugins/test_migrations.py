@@ -127,7 +127,8 @@ def test_purge_drops_the_plugin_tables_after_typed_confirmation(own_app):
     with own_app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         assert "tasks_task" not in tables and "notes_note" in tables
-        assert current_heads(db.engine) == {"notes_0001"}
+        heads = current_heads(db.engine)
+        assert "notes_0001" in heads and not any(h.startswith("tasks_") for h in heads)
     assert plugin_rows(own_app) == [("acme", "notes"), ("globex", "notes")]
 
 

@@ -191,3 +191,25 @@ def test_its_own_tests_pass(scaffolded):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert " passed" in result.stdout and "failed" not in result.stdout
+
+
+def test_db_revision_drafts_the_plugins_next_migration_from_anywhere(scaffolded):
+    """After a model change, one command writes the plugin's next revision on its branch."""
+    models = scaffolded.site / "tenantry_zoo" / "models.py"
+    models.write_text(
+        models.read_text().replace(
+            "    created_at:",
+            "    colour: Mapped[str | None] = mapped_column(String(20))\n    created_at:",
+        )
+    )
+    must(scaffolded.tenantry("db", "upgrade"))
+    drafted = must(
+        scaffolded.tenantry("db", "revision", "--plugin", NAME, "--autogenerate", "-m", "colour")
+    )
+    path = scaffolded.site / "tenantry_zoo" / "migrations" / "versions" / "zoo_0002_colour.py"
+    assert f"wrote {path}" in drafted
+    text = path.read_text()
+    assert "revision: str = 'zoo_0002'" in text and "down_revision" in text
+    assert "'zoo_0001'" in text and "add_column" in text and "colour" in text
+    assert "zoo_0002" in must(scaffolded.tenantry("db", "upgrade"))
+    assert "models and migrations agree" in must(scaffolded.tenantry("db", "check"))

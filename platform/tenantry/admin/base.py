@@ -17,9 +17,11 @@ from typing import Any
 from flask import abort, flash, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView as SqlaModelView
+from flask_admin.contrib.sqla.validators import Unique
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy.exc import DataError, IntegrityError
+from wtforms.fields.core import UnboundField
 
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
@@ -101,19 +103,6 @@ class IndexView(SecureView, AdminIndexView):
     pass
 
 
-class AdminForm(FlaskForm):
-    """Flask-WTF's form (one CSRF mechanism app-wide) that keeps the edited object.
-
-    Flask-Admin's ``Unique`` validator compares against ``form._obj``, which its
-    own base form sets and FlaskForm does not: without it, saving any row with a
-    unique column unchanged fails with "Already exists."
-    """
-
-    def __init__(self, *args: Any, obj: Any = None, **kwargs: Any) -> None:
-        self._obj = obj
-        super().__init__(*args, obj=obj, **kwargs)
-
-
 class ModelView(SecureView, SqlaModelView):
     """Base of every model view: CSRF-protected forms, tenant-safe queries, one write path.
 
@@ -125,7 +114,7 @@ class ModelView(SecureView, SqlaModelView):
     written.
     """
 
-    form_base_class = AdminForm
+    form_base_class = FlaskForm  # Flask-WTF's: one CSRF mechanism app-wide
     page_size = 25
     can_view_details = True
     can_export = False
@@ -134,6 +123,17 @@ class ModelView(SecureView, SqlaModelView):
         self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any
     ):
         super().__init__(model, session_proxy, name=name, endpoint=endpoint, **kwargs)
+
+    def scaffold_form(self) -> Any:
+        """Flask-Admin's form without its ``Unique`` validators: uniqueness is the
+        service's rule (its message says what is taken) and the database's."""
+        form_class = super().scaffold_form()
+        for unbound in vars(form_class).values():
+            if isinstance(unbound, UnboundField) and unbound.kwargs.get("validators"):
+                unbound.kwargs["validators"] = [
+                    v for v in unbound.kwargs["validators"] if not isinstance(v, Unique)
+                ]
+        return form_class
 
     # --- the write path: override these three --------------------------------------------
 

@@ -18,6 +18,7 @@ from tenantry_notes.models import Note
 from tenantry_notes.signals import note_deleted
 from tenantry_tasks import service
 from tenantry_tasks.models import Task
+from tenantry_tasks.settings import TasksSettings
 from tenantry_tasks.views import bp
 
 
@@ -55,6 +56,7 @@ plugin = Plugin(
     description="To-dos with due dates, linked to notes.",
     requires=["tenantry>=0.2,<1", "tenantry-notes>=1.0"],
     blueprint=bp,
+    settings=TasksSettings,
     nav=[NavItem("Tasks", "tasks.index")],
     slots={"tenant_dashboard": Slot(open_tasks, order=20), "note_detail": tasks_of_note},
     receivers=[

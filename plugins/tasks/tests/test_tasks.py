@@ -91,3 +91,17 @@ def test_open_tasks_fill_the_dashboard(client):
     add_task(client, "On the dashboard")
     body = client.get("/").get_data(as_text=True)
     assert 'data-testid="open-tasks"' in body and "On the dashboard" in body
+
+
+def test_the_tenants_settings_apply_to_its_task_list(app, client, acme, set_plugin_settings):
+    assert add_task(client, "Done already").status_code == 302
+    with app.app_context(), tenant_context(acme):
+        task = db.session.scalar(select(Task).where(Task.title == "Done already"))
+        task.done = True
+        db.session.commit()
+    assert "Done already" in client.get("/tasks/").get_data(as_text=True)
+    set_plugin_settings(acme, "tasks", {"show_completed": False, "default_due_days": 3})
+    page = client.get("/tasks/").get_data(as_text=True)
+    assert "Done already" not in page
+    due = re.search(r'name="due"[^>]*value="([^"]*)"', page)
+    assert due is not None and due.group(1) != ""
