@@ -166,6 +166,22 @@ def record(
         session.execute(insert(AuditEntry).values(**row))
 
 
+def audit(
+    action: str,
+    target: object | None = None,
+    *,
+    detail: Mapping[str, Any] | None = None,
+    label: str | None = None,
+) -> None:
+    """Record a plugin's own event in the current tenant's audit log (public: ``tenantry.audit``).
+
+    ``action`` is ``"<plugin>.<what happened>"`` (``"notes.note_deleted"``), ``target`` the row
+    acted on, ``detail`` a few plain values (never secrets). It commits with the caller's
+    transaction; the actor (the signed-in person, the CLI or a job) is filled in.
+    """
+    record(action, target, detail=detail, label=label)
+
+
 def _target_id(target: object | None) -> str | None:
     value = getattr(target, "id", None)
     return str(value) if value is not None else None

@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 
 from tenantry.auth import account_views, identity, invitation_views, reset_views, throttle
 from tenantry.auth.views import bp
+from tenantry.settings import Settings
 
 #: Modules whose routes join the auth blueprint (imported for that).
 ROUTES = (account_views, invitation_views, reset_views)
-from tenantry.settings import Settings
 
 
 def members_only(bp: Blueprint) -> Blueprint:

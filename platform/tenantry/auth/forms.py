@@ -70,4 +70,4 @@ class ChangePasswordForm(FlaskForm):
 
 class InviteForm(FlaskForm):
     email = _email()
-    role = SelectField("Role", choices=[(role.value, role.value) for role in Role])
+    role = SelectField("Role", choices=[role.value for role in Role])

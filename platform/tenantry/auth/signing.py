@@ -34,7 +34,7 @@ def sign(purpose: str, payload: dict[str, Any], *, bound_to: str = "") -> str:
 
 def peek(purpose: str, token: str) -> dict[str, Any] | None:
     """The payload without checking the signature: only to find what the link is bound to."""
-    ok, payload = _serializer(purpose, "").loads_unsafe(token)
+    _signed, payload = _serializer(purpose, "").loads_unsafe(token)
     return payload if isinstance(payload, dict) else None
 
 
