@@ -17,7 +17,7 @@ and ``instance/mail/``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -36,7 +36,17 @@ from tenantry.mail.backends import (
 )
 from tenantry.settings import Settings
 
-__all__ = ["MailError", "Message", "Site", "compose", "init_app", "queue", "send", "undelivered"]
+__all__ = [
+    "MailError",
+    "Message",
+    "Site",
+    "compose",
+    "init_app",
+    "queue",
+    "send",
+    "undelivered",
+    "use_backend",
+]
 
 log = logging.getLogger(__name__)
 EXTENSION = "tenantry.mail"
@@ -95,11 +105,19 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.extensions[EXTENSION] = _Mailer(backend, settings.mail_sender, "Tenantry")
     if not event.contains(Session, "after_commit", _deliver_outbox):
         event.listen(Session, "after_commit", _deliver_outbox)
-        event.listen(Session, "after_rollback", _drop_outbox)
+        event.listen(Session, "after_soft_rollback", _drop_outbox)
 
 
 def _mailer() -> _Mailer:
     return current_app.extensions[EXTENSION]
+
+
+def use_backend(app: Flask, backend: Backend) -> Backend:
+    """Send ``app``'s mail through ``backend`` from now on; returns the one it replaces
+    (tests point the app at their own SMTP server this way)."""
+    current = app.extensions[EXTENSION]
+    app.extensions[EXTENSION] = replace(current, backend=backend)
+    return current.backend
 
 
 def site_of(tenant: Any | None) -> Site:
@@ -136,6 +154,8 @@ def send(message: Message) -> None:
 
 def queue(session: Session, message: Message) -> None:
     """Send ``message`` when ``session`` commits; drop it if the session rolls back."""
+    if not session.in_transaction():
+        session.begin()  # no SQL yet; it gives the message a transaction to wait for
     session.info.setdefault(_OUTBOX, []).append(message)
 
 
@@ -157,5 +177,7 @@ def _deliver_outbox(session: Session) -> None:
             )
 
 
-def _drop_outbox(session: Session) -> None:
-    session.info.pop(_OUTBOX, None)
+def _drop_outbox(session: Session, previous: Any) -> None:
+    """Any rollback of the whole transaction (not of a savepoint) sends nothing."""
+    if not getattr(previous, "nested", False):
+        session.info.pop(_OUTBOX, None)
