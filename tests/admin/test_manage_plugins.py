@@ -98,7 +98,9 @@ def test_a_lock_for_one_tenant_does_not_touch_another(app, acme, admin, make_ten
 
     bravo = make_tenant("bravo")
     with app.app_context():
-        enablement.set_locked(db.session, runtime().registry, find(db.session, "bravo"), "notes", True)
+        enablement.set_locked(
+            db.session, runtime().registry, find(db.session, "bravo"), "notes", True
+        )
         db.session.commit()
     assert "Enabled: notes." in post(admin, "notes", "enable")
     bravo_admin = client_for(app, "bravo.localhost")

@@ -90,7 +90,15 @@ def test_an_operator_creates_a_tenant_with_its_first_admin_who_lands_signed_in(
 def test_the_cli_creates_a_tenant_and_invites_its_admin(app, outbox):
     with app.app_context():  # as the tenantry script pushes one around every command
         result = app.test_cli_runner().invoke(
-            args=["tenants", "create", "initech", "--name", "Initech", "--admin", "peter@initech.test"]
+            args=[
+                "tenants",
+                "create",
+                "initech",
+                "--name",
+                "Initech",
+                "--admin",
+                "peter@initech.test",
+            ]
         )
     assert result.exit_code == 0, result.output
     assert "invited peter@initech.test to be its admin" in result.output
@@ -183,7 +191,9 @@ def test_operators_invite_operators_on_the_root_host(app, make_operator, outbox)
     operator = client_for(app, "localhost")
     do_login(operator, make_operator())
     page = "/admin/invitations/"
-    operator.post(page, data={"email": "new-op@platform.test", "csrf_token": csrf_token(operator, page)})
+    operator.post(
+        page, data={"email": "new-op@platform.test", "csrf_token": csrf_token(operator, page)}
+    )
     link = outbox.wait_for("new-op@platform.test").link("/invitation/")
     assert link.startswith("http://localhost/invitation/")
     browser, response = accept(app, "localhost", link)

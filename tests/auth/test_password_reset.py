@@ -26,13 +26,19 @@ def choose(client, link, password=NEW, confirm=None):
     path = link.split("localhost", 1)[1]
     return client.post(
         path,
-        data={"password": password, "confirm": confirm or password, "csrf_token": csrf_token(client, path)},
+        data={
+            "password": password,
+            "confirm": confirm or password,
+            "csrf_token": csrf_token(client, path),
+        },
     )
 
 
 def test_every_login_page_offers_it(app, acme):
     for host in ("acme.localhost", "localhost"):
-        assert 'href="/password/forgot"' in client_for(app, host).get("/login").get_data(as_text=True)
+        assert 'href="/password/forgot"' in client_for(app, host).get("/login").get_data(
+            as_text=True
+        )
 
 
 def test_the_answer_is_the_same_whether_or_not_the_email_has_an_account(
@@ -99,7 +105,9 @@ def test_mismatched_or_short_passwords_are_refused_and_the_link_still_works(
     ask(client_for(app, "acme.localhost"), "ann@acme.test")
     link = outbox.wait_for("ann@acme.test").link("/password/reset/")
     client = client_for(app, "acme.localhost")
-    assert "The two passwords differ." in choose(client, link, NEW, "other-password!").get_data(as_text=True)
+    assert "The two passwords differ." in choose(client, link, NEW, "other-password!").get_data(
+        as_text=True
+    )
     assert "at least 10 characters" in choose(client, link, "short").get_data(as_text=True)
     assert choose(client, link).status_code == 302
 
@@ -152,4 +160,7 @@ def test_an_operators_reset_sends_a_link_and_never_shows_a_password(
     assert do_login(client_for(app, "acme.localhost"), old).status_code == 200  # old password too
     received = outbox.wait_for("ann@acme.test")
     assert "An operator of the platform reset the password" in received.text
-    assert choose(client_for(app, "acme.localhost"), received.link("/password/reset/")).status_code == 302
+    assert (
+        choose(client_for(app, "acme.localhost"), received.link("/password/reset/")).status_code
+        == 302
+    )
