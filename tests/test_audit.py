@@ -213,7 +213,7 @@ def two_tenants(app, make_tenant, make_user):
 
 
 def test_a_tenant_admin_sees_only_their_tenants_entries(app, two_tenants, make_operator):
-    acme, bravo, acme_admin = two_tenants
+    acme, _bravo, acme_admin = two_tenants
     do_login(client_for(app, "localhost"), make_operator("op@platform.test"))
     admin = client_for(app, "acme.localhost")
     do_login(admin, acme_admin)
@@ -231,7 +231,7 @@ def test_a_tenant_admin_sees_only_their_tenants_entries(app, two_tenants, make_o
 def test_operators_see_every_entry_and_filter_by_tenant_actor_and_action(
     app, two_tenants, make_operator
 ):
-    acme, bravo, _ = two_tenants
+    _acme, _bravo, _ = two_tenants
     operator = client_for(app, "localhost")
     do_login(operator, make_operator("op@platform.test"))
     everything = operator.get("/admin/audit/").get_data(as_text=True)

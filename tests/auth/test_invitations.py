@@ -103,7 +103,7 @@ def test_the_cli_creates_a_tenant_and_invites_its_admin(app, outbox):
     assert result.exit_code == 0, result.output
     assert "invited peter@initech.test to be its admin" in result.output
     link = outbox.wait_for("peter@initech.test").link("/invitation/")
-    browser, response = accept(app, "initech.localhost", link)
+    browser, _response = accept(app, "initech.localhost", link)
     assert browser.get("/manage/").status_code == 200
 
 
@@ -196,7 +196,7 @@ def test_operators_invite_operators_on_the_root_host(app, make_operator, outbox)
     )
     link = outbox.wait_for("new-op@platform.test").link("/invitation/")
     assert link.startswith("http://localhost/invitation/")
-    browser, response = accept(app, "localhost", link)
+    browser, _response = accept(app, "localhost", link)
     assert browser.get("/admin/").status_code == 200
 
 
