@@ -261,6 +261,9 @@ def test_entries_are_exported_with_the_tenant_and_never_hold_secrets(app, two_te
     audit_rows = [r["row"] for r in rows if r["table"] == "tenantry_audit_entry"]
     assert {r["action"] for r in audit_rows} >= {"user.signed_in", "token.created"}
     assert all(r["tenant_id"] == acme.id for r in audit_rows)
+    assert not {"key_hash", "nonce_hash", "password_hash", "token_hash"} & {
+        column for r in rows for column in r["row"]
+    }
     with app.app_context(), all_tenants():
         dump = json.dumps(
             [list(r) for r in db.session.execute(text("SELECT * FROM tenantry_audit_entry"))],

@@ -31,8 +31,9 @@ from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus, utcnow
 from tenantry.tenancy.rls import tenant_tables
 
-#: Never exported: hashes of passwords and tokens stay in the database they protect.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+#: Never exported: digests of passwords, tokens, session keys and invitation links stay in
+#: the database they protect.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "nonce_hash"})
 
 
 class LifecycleError(Refused):
