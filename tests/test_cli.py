@@ -164,57 +164,106 @@ def test_tenants_suspend_of_an_unknown_slug_fails_cleanly(run):
     assert_clean_failure(run("tenants", "suspend", "nobody"), "no tenant with slug 'nobody'")
 
 
-def test_tenants_delete_is_soft_and_keeps_the_data(app, run, make_tenant, make_user, tenant_client):
+def test_tenants_delete_with_a_grace_period_closes_the_site_and_keeps_the_data(
+    app, run, make_tenant, make_user, tenant_client
+):
     acme = make_tenant("acme")
     make_user(acme)
-    result = run("tenants", "delete", "acme")
+    result = run("tenants", "delete", "acme", "--grace-days", "30", "--yes")
     assert result.exit_code == 0, result.output
-    assert "deleted (data kept)" in result.output
-    assert tenant_row(app, "acme").status == "deleted"
+    assert "now:   its sites close" in result.output
+    assert "purged after 30 day(s)" in result.output
+    assert "can be used again only after the purge" in result.output
+    row = tenant_row(app, "acme")
+    assert row.status == "deleted" and row.purge_after is not None
     assert user_count(app, "acme") == 1
     assert tenant_client(acme).get("/").status_code == 404
+    taken = run("tenants", "create", "acme")
+    assert_clean_failure(taken, "belongs to a deleted tenant")
 
 
 def test_deleted_tenant_cannot_be_resumed(app, run, make_tenant):
     make_tenant("acme")
-    run("tenants", "delete", "acme")
+    run("tenants", "delete", "acme", "--grace-days", "1", "--yes")
     assert_clean_failure(run("tenants", "resume", "acme"), "cannot come back")
     assert tenant_row(app, "acme").status == "deleted"
 
 
-def test_tenants_delete_purge_with_typed_slug_removes_its_rows(app, run, make_tenant, make_user):
+def test_a_deletion_is_cancelled_before_the_purge_and_the_tenant_comes_back_suspended(
+    app, run, make_tenant, make_user, tenant_client
+):
+    acme = make_tenant("acme")
+    make_user(acme)
+    run("tenants", "delete", "acme", "--grace-days", "7", "--yes")
+    result = run("tenants", "cancel-deletion", "acme")
+    assert result.exit_code == 0, result.output
+    row = tenant_row(app, "acme")
+    assert (row.status, row.purge_after) == ("suspended", None)
+    assert user_count(app, "acme") == 1
+    assert tenant_client(acme).get("/").status_code == 403
+
+
+def test_tenants_delete_purges_at_once_after_the_typed_slug_and_frees_it(
+    app, run, make_tenant, make_user
+):
     acme = make_tenant("acme")
     globex = make_tenant("globex")
     make_user(acme)
     make_user(globex)
-    result = run("tenants", "delete", "acme", "--purge", input="acme\n")
+    result = run("tenants", "delete", "acme", input="acme\n")
     assert result.exit_code == 0, result.output
-    assert "this removes" in result.output
-    assert "deleted and purged" in result.output
-    assert tenant_row(app, "acme").status == "deleted"
-    assert user_count(app, "acme") == 0
+    assert "rows are purged at once" in result.output
+    assert "deleted and purged; the slug is free again" in result.output
+    assert tenant_row(app, "acme") is None
     assert user_count(app, "globex") == 1
+    again = run("tenants", "create", "acme")
+    assert again.exit_code == 0, again.output
+    assert user_count(app, "acme") == 0
 
 
-def test_tenants_delete_purge_with_wrong_confirmation_deletes_nothing(
-    app, run, make_tenant, make_user
-):
+def test_tenants_delete_with_wrong_confirmation_deletes_nothing(app, run, make_tenant, make_user):
     acme = make_tenant("acme")
     make_user(acme)
-    result = run("tenants", "delete", "acme", "--purge", input="globex\n")
+    result = run("tenants", "delete", "acme", input="globex\n")
     assert_clean_failure(result, "not confirmed; nothing was deleted")
     assert tenant_row(app, "acme").status == "active"
     assert user_count(app, "acme") == 1
 
 
-def test_tenants_delete_purge_with_empty_confirmation_deletes_nothing(
-    app, run, make_tenant, make_user
-):
+def test_tenants_delete_with_empty_confirmation_deletes_nothing(app, run, make_tenant, make_user):
     acme = make_tenant("acme")
     make_user(acme)
-    result = run("tenants", "delete", "acme", "--purge", input="\n")
+    result = run("tenants", "delete", "acme", input="\n")
     assert_clean_failure(result, "nothing was deleted")
     assert user_count(app, "acme") == 1
+
+
+def test_purge_due_purges_only_tenants_whose_grace_period_is_over(app, run, make_tenant):
+    from datetime import timedelta
+
+    from tenantry.db import db
+    from tenantry.tenancy.models import Tenant, utcnow
+
+    make_tenant("old")
+    make_tenant("recent")
+    run("tenants", "delete", "old", "--grace-days", "1", "--yes")
+    run("tenants", "delete", "recent", "--grace-days", "1", "--yes")
+    with app.app_context():
+        old = db.session.scalar(select(Tenant).where(Tenant.slug == "old"))
+        old.purge_after = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    result = run("tenants", "purge-due")
+    assert result.exit_code == 0, result.output
+    assert "purged: old" in result.output
+    assert tenant_row(app, "old") is None
+    assert tenant_row(app, "recent").status == "deleted"
+    assert "nothing to purge" in run("tenants", "purge-due").output
+
+
+def test_purge_refuses_a_tenant_that_is_not_deleted(app, run, make_tenant):
+    make_tenant("acme")
+    assert_clean_failure(run("tenants", "purge", "acme", "--yes"), "delete 'acme' first")
+    assert tenant_row(app, "acme").status == "active"
 
 
 def test_tenants_export_writes_only_that_tenants_rows_as_json_lines(run, make_tenant, make_user):

@@ -34,7 +34,11 @@ def suspend(app: Flask, slug: str, status: str) -> None:
     from tenantry.tenancy import lifecycle
 
     with app.app_context():
-        lifecycle.set_status(db.session, lifecycle.find(db.session, slug), status)
+        tenant = lifecycle.find(db.session, slug)
+        if status == "deleted":
+            lifecycle.delete(db.session, tenant, grace_days=1)
+        else:
+            lifecycle.set_status(db.session, tenant, status)
         db.session.commit()
 
 

@@ -42,6 +42,8 @@ _PUBLIC = {
     "Slot": "tenantry.plugins.contract",
     "plugin_settings": "tenantry.plugins.runtime",
     "members_only": "tenantry.auth",
+    # the audit log: a plugin's own events
+    "audit": "tenantry.auditlog",
     # refusals, shown the same way by pages, API, admins and CLI
     "Refused": "tenantry.errors",
     "ValidationFailed": "tenantry.errors",
@@ -52,6 +54,7 @@ __all__ = sorted([*_PUBLIC, "Base", "db"])
 
 if TYPE_CHECKING:
     from tenantry.app import create_app
+    from tenantry.auditlog import audit
     from tenantry.auth import members_only
     from tenantry.auth.models import User
     from tenantry.errors import Refused, ValidationFailed

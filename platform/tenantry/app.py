@@ -11,10 +11,18 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tenantry import error_pages, health, requestlog, security, views
+from tenantry import auditlog, error_pages, health, mail, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
 from tenantry.auth import init_auth
-from tenantry.auth.models import ApiToken, Operator, User
+from tenantry.auth.models import (
+    ApiToken,
+    Invitation,
+    Operator,
+    OperatorInvitation,
+    OperatorSession,
+    User,
+    UserSession,
+)
 from tenantry.db import db
 from tenantry.migrate import alembic_config, expected_heads
 from tenantry.plugins.models import TenantPlugin
@@ -29,7 +37,19 @@ from tenantry.tenancy.scoping import TenantSession
 
 log = logging.getLogger(__name__)
 #: The core's mapped classes; with the loaded plugins' they make up Base.metadata.
-CORE_MODELS = (Tenant, Domain, TenantPlugin, User, Operator, ApiToken)
+CORE_MODELS = (
+    Tenant,
+    Domain,
+    TenantPlugin,
+    User,
+    Operator,
+    ApiToken,
+    UserSession,
+    OperatorSession,
+    Invitation,
+    OperatorInvitation,
+    auditlog.AuditEntry,
+)
 
 
 def load_models(settings: Settings) -> PluginRegistry:
@@ -62,6 +82,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_CHECK_DEFAULT=False,  # security.protect_forms decides, see there
         TEMPLATES_AUTO_RELOAD=settings.env == "development",
+        # Links in mail and between sites are absolute; TLS is what secure cookies imply.
+        PREFERRED_URL_SCHEME="https" if settings.secure_cookies else "http",
     )
     app.extensions["tenantry.settings"] = settings
     if settings.trusted_proxies:
@@ -81,6 +103,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     error_pages.init_app(app)
     health.init_app(app)
     security.init_app(app)
+    mail.init_app(app, settings)
+    auditlog.init_app()
     init_auth(app, settings)
     runtime = PluginRuntime(registry)
     runtime.mount(app)

@@ -11,12 +11,21 @@ import os
 import re
 import secrets
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from limits import parse
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -42,6 +51,11 @@ class PluginSelection(BaseModel):
     )
     disabled: list[str] = Field(
         default_factory=list, description="Never imported, even when installed."
+    )
+    locked: list[str] = Field(
+        default_factory=list,
+        description="Only operators turn these on or off, or change their settings; "
+        "tenant admins see them read-only.",
     )
 
     def allows(self, name: str) -> bool:
@@ -95,6 +109,33 @@ class Settings(BaseSettings):
     resolve_cache_ttl: float = Field(
         default=30.0, ge=0, description="Seconds a host -> tenant answer is reused."
     )
+    reset_rate_limit: str = Field(
+        default="5 per hour", description="Password reset requests per account and address."
+    )
+    session_lifetime_days: float = Field(
+        default=14, gt=0, description="A sign-in lasts at most this long, then ends server-side."
+    )
+    invitation_lifetime_hours: float = Field(
+        default=168, gt=0, description="How long an invitation link can be used."
+    )
+    password_reset_lifetime_minutes: float = Field(
+        default=60, gt=0, description="How long a password reset link can be used."
+    )
+    mail_url: str | None = Field(
+        default=None,
+        description="smtp://, smtp+starttls:// or smtps://[user:password@]host[:port]; "
+        "or set mail_host and the other mail_* settings. Neither: mail lands in "
+        "instance/mail/ and the log (development, test); production sends none.",
+    )
+    mail_host: str | None = None
+    mail_port: int | None = Field(default=None, ge=1, le=65535)
+    mail_security: Literal["none", "starttls", "ssl"] = "starttls"
+    mail_user: str | None = None
+    mail_password: SecretStr | None = None
+    mail_from: str | None = Field(
+        default=None, description="Sender address; default noreply@<root host>."
+    )
+    mail_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP connection.")
 
     @field_validator("database_url", "migrations_database_url")
     @classmethod
@@ -103,7 +144,7 @@ class Settings(BaseSettings):
             raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
         return value
 
-    @field_validator("login_rate_limit")
+    @field_validator("login_rate_limit", "reset_rate_limit")
     @classmethod
     def _rate(cls, value: str) -> str:
         try:
@@ -118,6 +159,19 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("expected a redis://host:port/db URL")
         return value
+
+    @field_validator("mail_url")
+    @classmethod
+    def _mail_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_mail_url(value)  # raises ValueError with the expected form
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_name_the_mail_server(self) -> Settings:
+        if self.mail_url and self.mail_host:
+            raise ValueError("set mail_url or mail_host (with mail_port, mail_user...), not both")
+        return self
 
     @field_validator("server_name")
     @classmethod
@@ -146,6 +200,63 @@ class Settings(BaseSettings):
     @property
     def effective_migrations_url(self) -> str:
         return self.migrations_database_url or self.database_url
+
+    @property
+    def mail_server(self) -> MailServer | None:
+        """The SMTP server to send through, from mail_url or mail_host; None when neither."""
+        if self.mail_url:
+            return parse_mail_url(self.mail_url)
+        if not self.mail_host:
+            return None
+        return MailServer(
+            host=self.mail_host,
+            port=self.mail_port or DEFAULT_MAIL_PORTS[self.mail_security],
+            security=self.mail_security,
+            user=self.mail_user,
+            password=self.mail_password.get_secret_value() if self.mail_password else None,
+        )
+
+    @property
+    def mail_sender(self) -> str:
+        return self.mail_from or f"noreply@{self.root_host}"
+
+
+#: The port each kind of SMTP connection uses unless told otherwise.
+DEFAULT_MAIL_PORTS = {"none": 25, "starttls": 587, "ssl": 465}
+_MAIL_SCHEMES = {"smtp": "none", "smtp+starttls": "starttls", "smtps": "ssl", "smtp+ssl": "ssl"}
+
+
+@dataclass(frozen=True)
+class MailServer:
+    """Where and how to hand mail over: an SMTP server, its TLS mode and credentials."""
+
+    host: str
+    port: int
+    security: Literal["none", "starttls", "ssl"]
+    user: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+def parse_mail_url(url: str) -> MailServer:
+    """``smtp+starttls://user:password@smtp.example.com:587`` as a MailServer."""
+    parts = urlsplit(url)
+    security = _MAIL_SCHEMES.get(parts.scheme)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if security is None or not parts.hostname or port == -1 or parts.path not in ("", "/"):
+        raise ValueError(
+            "expected smtp://, smtp+starttls:// or smtps://[user:password@]host[:port], "
+            "e.g. smtp+starttls://apikey:secret@smtp.example.com:587"
+        )
+    return MailServer(
+        host=parts.hostname,
+        port=port or DEFAULT_MAIL_PORTS[security],
+        security=security,  # type: ignore[arg-type]
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
 
 
 def settings_dir() -> Path:

@@ -167,7 +167,8 @@ def test_editing_a_tenants_status_follows_the_lifecycle_rules(app, operator, mak
         tenant_suspended.disconnect(received.append)
     assert [t.slug for t in received] == ["acme"]
     assert client_for(app, "acme.localhost").get("/").status_code == 403
-    operator.post(
+    # Deleting is not a status to pick: it has its own two-step page.
+    refused = operator.post(
         page,
         data={
             "slug": "acme",
@@ -176,17 +177,8 @@ def test_editing_a_tenants_status_follows_the_lifecycle_rules(app, operator, mak
             "csrf_token": csrf_token(operator, page),
         },
     )
-    back = operator.post(
-        page,
-        data={
-            "slug": "acme",
-            "name": "Acme",
-            "status": "active",
-            "csrf_token": csrf_token(operator, page),
-        },
-    )
-    assert "deleted tenants cannot come back" in back.get_data(as_text=True)
-    assert client_for(app, "acme.localhost").get("/").status_code == 404
+    assert "Not a valid choice" in refused.get_data(as_text=True)
+    assert client_for(app, "acme.localhost").get("/").status_code == 403
 
 
 def test_an_operator_cannot_delete_or_disable_themselves(app, operator):
@@ -227,3 +219,62 @@ def test_a_refused_enable_does_not_redraw_settings_from_the_post(operator, make_
     assert "no plugin named &#39;ghost&#39;" in body
     checkbox = re.search(r'<input[^>]*name="show_completed"[^>]*>', body).group(0)
     assert "checked" in checkbox
+
+
+def test_deleting_a_tenant_says_what_happens_and_needs_the_typed_slug(
+    app, operator, make_tenant, make_user
+):
+    acme = make_tenant("acme")
+    make_user(acme)
+    page = f"/admin/tenants/delete/?id={acme.id}"
+    body = operator.get(page).get_data(as_text=True)
+    assert "its sites close (they answer 404)" in body
+    assert "can be used again only after the purge" in body
+    assert "tenantry_user: 1" in body
+    wrong = operator.post(
+        page,
+        data={
+            "do": "delete",
+            "grace_days": "0",
+            "confirm": "acm",
+            "csrf_token": csrf_token(operator, page),
+        },
+    )
+    assert "Type acme to confirm." in wrong.get_data(as_text=True)
+    assert client_for(app, "acme.localhost").get("/").status_code == 200
+    done = operator.post(
+        page,
+        data={
+            "do": "delete",
+            "grace_days": "0",
+            "confirm": "acme",
+            "csrf_token": csrf_token(operator, page),
+        },
+        follow_redirects=True,
+    )
+    assert "Tenant acme deleted and purged; the slug is free again." in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(Tenant).where(Tenant.slug == "acme")) is None
+    make_tenant("acme")  # the slug is free again
+
+
+def test_a_grace_period_keeps_the_data_until_an_operator_purges_it(app, operator, make_tenant):
+    acme = make_tenant("acme")
+    page = f"/admin/tenants/delete/?id={acme.id}"
+    operator.post(
+        page,
+        data={
+            "do": "delete",
+            "grace_days": "30",
+            "confirm": "acme",
+            "csrf_token": csrf_token(operator, page),
+        },
+    )
+    body = operator.get(page).get_data(as_text=True)
+    assert "is deleted: its sites answer 404" in body and "Cancel the deletion" in body
+    assert client_for(app, "acme.localhost").get("/").status_code == 404
+    operator.post(
+        page, data={"do": "purge", "confirm": "acme", "csrf_token": csrf_token(operator, page)}
+    )
+    with app.app_context():
+        assert db.session.scalar(select(Tenant).where(Tenant.slug == "acme")) is None

@@ -101,11 +101,12 @@ def test_admin_forms_need_csrf(admin):
 
 
 def test_plugin_settings_are_edited_with_field_errors(admin):
-    page = "/manage/plugin_settings/"
+    page = "/manage/plugins/"
     bad = admin.post(
         page,
         data={
             "plugin": "notes",
+            "do": "settings",
             "max_note_length": "1",
             "per_page": "20",
             "csrf_token": csrf_token(admin, page),
@@ -116,6 +117,7 @@ def test_plugin_settings_are_edited_with_field_errors(admin):
         page,
         data={
             "plugin": "notes",
+            "do": "settings",
             "max_note_length": "500",
             "per_page": "10",
             "csrf_token": csrf_token(admin, page),
@@ -148,10 +150,15 @@ def test_a_note_written_in_the_admin_gets_its_author_and_clean_tags(app, tenants
 def test_settings_of_a_plugin_not_enabled_here_cannot_be_written(app, tenants, admin):
     from tenantry.plugins.models import TenantPlugin
 
-    page = "/manage/plugin_settings/"
+    page = "/manage/plugins/"
     response = admin.post(
         page,
-        data={"plugin": "tasks", "show_completed": "y", "csrf_token": csrf_token(admin, page)},
+        data={
+            "plugin": "tasks",
+            "do": "settings",
+            "show_completed": "y",
+            "csrf_token": csrf_token(admin, page),
+        },
         follow_redirects=True,
     )
     assert "is not enabled for" in response.get_data(as_text=True)

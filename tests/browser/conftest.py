@@ -17,7 +17,14 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from tenantry.testing import PASSWORD, build_app, free_port, serve_in_thread, settings_for_test
+from tenantry.testing import (
+    PASSWORD,
+    MailCatcher,
+    build_app,
+    free_port,
+    serve_in_thread,
+    settings_for_test,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -52,6 +59,8 @@ class LiveSite:
 
     app: Flask
     port: int
+    #: The SMTP server the site sends its mail to (aiosmtpd on a free port).
+    mail: MailCatcher
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     def url(self, slug: str | None = None, path: str = "/") -> str:
@@ -126,10 +135,11 @@ class LiveSite:
         assert page.locator(".account .who").inner_text() == email
 
     def reset_login_throttle(self) -> None:
-        from tenantry.auth.throttle import throttle
+        from tenantry.auth.throttle import reset_throttle, throttle
 
         with self.app.app_context():
             throttle().reset()
+            reset_throttle().reset()
 
     @staticmethod
     def screenshot(page: Any, name: str) -> Path:
@@ -152,20 +162,25 @@ class LiveSite:
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSite]:
-    """The real app, migrated, on a fresh SQLite database, served by waitress on a free port."""
+    """The real app, migrated, on a fresh SQLite database, served by waitress on a free port,
+    sending its mail to a real SMTP server on another."""
     _require_browser()  # no point starting a server nobody will browse
     port = free_port()
-    settings = settings_for_test(
-        tmp_path_factory.mktemp("browser"), "sqlite", server_name=f"localhost:{port}"
-    )
-    app = build_app(settings)
-    app.config["TESTING"] = False  # serve exactly as in production
-    live = LiveSite(app, port)
-    live.make_tenant(live.DEMO, plugins=("notes", "tasks"))
-    live.make_tenant(live.OTHER, plugins=("notes",))
+    with MailCatcher() as mail:
+        settings = settings_for_test(
+            tmp_path_factory.mktemp("browser"),
+            "sqlite",
+            server_name=f"localhost:{port}",
+            mail_url=f"smtp://127.0.0.1:{mail.port}",
+        )
+        app = build_app(settings)
+        app.config["TESTING"] = False  # serve exactly as in production
+        live = LiveSite(app, port, mail)
+        live.make_tenant(live.DEMO, plugins=("notes", "tasks"))
+        live.make_tenant(live.OTHER, plugins=("notes",))
 
-    with serve_in_thread(app, port=port, threads=4):
-        yield live
+        with serve_in_thread(app, port=port, threads=4):
+            yield live
 
 
 @pytest.fixture(autouse=True)

@@ -23,6 +23,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.exc import DataError, IntegrityError
 from wtforms.fields.core import UnboundField
 
+from tenantry import mail
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.plugins.runtime import is_enabled, runtime
@@ -174,6 +175,8 @@ class ModelView(SecureView, SqlaModelView):
         try:
             work()
             session.commit()
+            for problem in mail.undelivered(session):
+                flash(f"Saved, but: {problem}", "error")
             return True
         except ValidationFailed as error:
             session.rollback()

@@ -7,7 +7,6 @@ write goes through ``tenancy.lifecycle`` and ``auth.accounts``, as the CLI's do.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterable
 from typing import Any
 
@@ -17,15 +16,21 @@ from flask_admin.actions import action
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from tenantry import mail
 from tenantry.admin import plugin_forms
+from tenantry.admin.audit import PlatformAuditLogView
 from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
-from tenantry.auth import accounts
+from tenantry.admin.invitations import InvitationsPage
+from tenantry.auditlog import AuditEntry
+from tenantry.auth import accounts, invitations, resets
+from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, Role, User
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
+from tenantry.links import site_url
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle
@@ -59,29 +64,70 @@ class Dashboard(IndexView):
         )
 
 
+def _site_link(_view: Any, _context: Any, model: Tenant, _name: str) -> Markup:
+    if model.status == TenantStatus.DELETED:
+        return Markup('<span class="text-muted">closed</span>')
+    return Markup('<a href="{0}" target="_blank" rel="noopener">{0}</a>').format(site_url(model))
+
+
 class TenantView(ModelView):
-    column_list = ("slug", "name", "status", "domains", "created_at")
+    column_list = ("slug", "name", "status", "site", "domains", "purge_after", "created_at")
+    column_labels = {"purge_after": "Purged after"}
     column_searchable_list = ("slug", "name")
     column_filters = ("status", "created_at")
     column_default_sort = ("slug", False)
-    form_columns = ("slug", "name", "status")
+    # Flask-Admin renders form_extra_fields only when form_columns names them.
+    form_columns = ("slug", "name", "status", "first_admin")
     form_overrides = {"status": SelectField}
-    form_args = {"status": {"choices": [status.value for status in TenantStatus]}}
-    can_delete = False  # the "Delete" action marks it deleted; purging is the CLI's
+    form_args = {"status": {"choices": [TenantStatus.ACTIVE.value, TenantStatus.SUSPENDED.value]}}
+    form_extra_fields = {
+        "first_admin": EmailField(
+            "First admin's email",
+            validators=[Optional(), EMAIL_SHAPE, Length(max=254)],
+            description="Optional: they get an invitation to choose a password on the new site.",
+        )
+    }
+    can_delete = False  # deleting is two steps, on its own page (Delete tenant…)
     column_formatters = {
         "slug": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
             url_for(".plugins", id=m.id), m.slug
         ),
+        "site": _site_link,
     }
     column_descriptions = {"slug": "Subdomain label; fixed once created. Click to manage plugins."}
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        del form.first_admin  # invite further admins from the tenant's own admin
+        if obj is not None and obj.status == TenantStatus.DELETED:
+            form.status.choices = [TenantStatus.DELETED.value]
+        return form
 
     def on_form_prefill(self, form, id):
         form.slug.render_kw = {"readonly": True}
 
     def create(self, form: Any) -> Tenant:
-        tenant = lifecycle.create(db.session, form.slug.data, form.name.data)
-        lifecycle.set_status(db.session, tenant, form.status.data or TenantStatus.ACTIVE)
+        session = db.session
+        tenant = lifecycle.create(session, form.slug.data, form.name.data)
+        lifecycle.set_status(session, tenant, form.status.data or TenantStatus.ACTIVE)
+        if form.first_admin.data:
+            try:
+                invitations.invite(
+                    session,
+                    tenant,
+                    form.first_admin.data,
+                    Role.ADMIN,
+                    invited_by=current_user.email,
+                )
+            except ValidationFailed as error:
+                raise ValidationFailed({"first_admin": error.errors["email"]}) from None
         return tenant
+
+    def create_model(self, form: Any) -> Any:
+        created = super().create_model(form)
+        if created and form.first_admin.data:
+            flash(f"Invited {form.first_admin.data} to be its first admin.", "success")
+        return created
 
     def update(self, form: Any, model: Tenant) -> None:
         # The slug names hosts and is never edited.
@@ -107,29 +153,80 @@ class TenantView(ModelView):
     def action_resume(self, ids):
         self._set_status(ids, TenantStatus.ACTIVE, "resumed")
 
-    @action(
-        "soft_delete",
-        "Delete",
-        "Delete the selected tenants? Their sites will answer 404; data is kept.",
-    )
-    def action_delete(self, ids):
-        self._set_status(ids, TenantStatus.DELETED, "deleted")
-
-    @expose("/plugins/", methods=("GET", "POST"))
-    def plugins(self):
+    def _tenant_or_404(self) -> Tenant:
         tenant_id = request.args.get("id", type=int)
         tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
         if tenant is None:
             abort(404, description="There is no such tenant.")
+        return tenant
+
+    @expose("/delete/", methods=("GET", "POST"))
+    def delete_page(self):
+        """Step one shows what deleting does; step two (the form, with the slug typed) does it."""
+        tenant = self._tenant_or_404()
+        errors: dict[str, str] = {}
+        if request.method == "POST":
+            done, errors = self._delete_step_two(tenant, request.form)
+            if done:
+                return redirect(url_for(".index_view"))
+        counts = {k: v for k, v in lifecycle.row_counts(db.session, tenant).items() if v}
+        return self.render(
+            "tenantry_admin/tenant_delete.html",
+            tenant=tenant,
+            counts=counts,
+            total=sum(counts.values()),
+            errors=errors,
+            grace_days=request.form.get("grace_days", "0"),
+        )
+
+    def _delete_step_two(self, tenant: Tenant, posted: Any) -> tuple[bool, dict[str, str]]:
+        session = db.session
+        verb, slug = posted.get("do", ""), tenant.slug
+        if verb in ("delete", "purge") and posted.get("confirm", "").strip() != slug:
+            return False, {"confirm": f"Type {slug} to confirm."}
+        try:
+            if verb == "delete":
+                days = _days(posted.get("grace_days", "0"))
+                purged = lifecycle.delete(session, tenant, grace_days=days)
+                done = (
+                    f"Tenant {slug} deleted and purged; the slug is free again."
+                    if purged is not None
+                    else f"Tenant {slug} deleted: its sites are closed; its data is purged "
+                    f"after {tenant.purge_after:%Y-%m-%d %H:%M} UTC."
+                )
+            elif verb == "purge":
+                lifecycle.purge(session, tenant)
+                done = f"Tenant {slug} purged; the slug is free again."
+            elif verb == "cancel":
+                lifecycle.cancel_deletion(session, tenant)
+                done = f"Deletion of {slug} cancelled; it is suspended until you resume it."
+            else:
+                return False, {}
+        except ValidationFailed as error:
+            session.rollback()
+            return False, error.errors
+        except Refused as error:
+            session.rollback()
+            flash(str(error), "error")
+            return False, {}
+        session.commit()
+        flash(done, "success")
+        return True, {}
+
+    @expose("/plugins/", methods=("GET", "POST"))
+    def plugins(self):
+        tenant = self._tenant_or_404()
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
-            errors = plugin_forms.apply_change(registry, tenant, request.form.get("do", ""))
+            verb = request.form.get("do", "")
+            errors = plugin_forms.apply_change(registry, tenant, verb, by_tenant_admin=False)
             if not errors:
                 return redirect(url_for(".plugins", id=tenant.id))
         return self.render(
             "tenantry_admin/tenant_plugins.html",
             tenant=tenant,
+            site_url=site_url(tenant),
             **plugin_forms.plugin_rows(registry, tenant.id, errors),
         )
 
@@ -184,13 +281,19 @@ class UserView(ModelView):
         db.session.commit()
         flash(f"{len(users)} account(s) {'enabled' if active else 'disabled'}.", "success")
 
-    @action("reset_password", "Reset password", "Give the selected accounts new random passwords?")
+    @action(
+        "reset_password",
+        "Reset password",
+        "Reset the passwords of the selected accounts? Their current passwords and sessions "
+        "stop working now, and each gets an email with a link to choose a new one.",
+    )
     def action_reset_password(self, ids):
-        for user in self._users(ids):
-            password = secrets.token_urlsafe(12)
-            accounts.update_user(db.session, user, password=password)
-            flash(f"New password for {user.email}: {password}", "success")
-        db.session.commit()
+        users = self._users(ids)
+        for user in users:
+            tenant = db.session.get(Tenant, user.tenant_id)
+            accounts.lock_password(db.session, user)
+            resets.send_link(db.session, user, tenant, by_operator=True)
+        report_reset(len(users))
 
 
 class OperatorView(ModelView):
@@ -228,6 +331,38 @@ class OperatorView(ModelView):
     def delete(self, model: Operator) -> None:
         accounts.delete_operator(db.session, model, acting=current_user.record)
 
+    @action(
+        "reset_password",
+        "Reset password",
+        "Reset the passwords of the selected operators? Their current passwords and sessions "
+        "stop working now, and each gets an email with a link to choose a new one.",
+    )
+    def action_reset_password(self, ids):
+        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(_ids(ids)))))
+        if any(operator.id == current_user.record.id for operator in chosen):
+            flash("Change your own password on your account page instead.", "error")
+            return
+        for operator in chosen:
+            accounts.lock_password(db.session, operator)
+            resets.send_link(db.session, operator, None, by_operator=True)
+        report_reset(len(chosen))
+
+
+def report_reset(count: int) -> None:
+    """Commit the resets (which sends their mail) and say what happened."""
+    db.session.commit()
+    problems = mail.undelivered(db.session)
+    flash(f"{count} account(s) reset; {count - len(problems)} reset link(s) sent.", "success")
+    for problem in problems:
+        flash(f"{problem} Reset the account again once it is fixed.", "error")
+
+
+def _days(raw: str) -> float:
+    try:
+        return float(raw or 0)
+    except ValueError:
+        raise ValidationFailed({"grace_days": "a number of days, 0 for at once"}) from None
+
 
 class PluginsView(AdminPage):
     @expose("/")
@@ -246,5 +381,7 @@ def views() -> list[Any]:
         DomainView(Domain, name="Domains", endpoint="domains"),
         UserView(User, name="Users", endpoint="users"),
         OperatorView(Operator, name="Operators", endpoint="operators"),
+        InvitationsPage(name="Operator invitations", endpoint="invitations"),
         PluginsView(name="Plugins", endpoint="plugins"),
+        PlatformAuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
     ]

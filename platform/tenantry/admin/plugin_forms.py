@@ -1,7 +1,8 @@
 """The plugin forms of both admins: enable, disable, and one tenant's settings of a plugin.
 
 A settings form is built from the plugin's pydantic model; what is posted goes
-through ``plugins.enablement`` exactly as the CLI's changes do.
+through ``plugins.enablement`` exactly as the CLI's changes do. Operators also
+lock and unlock a plugin for a tenant; a tenant's admins see locked ones read-only.
 """
 
 from __future__ import annotations
@@ -79,24 +80,34 @@ def submitted(model: type[BaseModel] | None) -> dict[str, Any]:
     return values
 
 
-def apply_change(registry: PluginRegistry, tenant: Tenant, verb: str) -> dict[str, dict[str, str]]:
-    """Enable, disable or set the settings of the posted plugin for ``tenant``, commit,
-    and flash the outcome. Returns the field errors of refused settings (the form is
-    then shown again with what was posted); empty otherwise, refusals being flashed."""
+def apply_change(
+    registry: PluginRegistry, tenant: Tenant, verb: str, *, by_tenant_admin: bool
+) -> dict[str, dict[str, str]]:
+    """Enable, disable, lock, unlock or set the settings of the posted plugin for ``tenant``,
+    commit, and flash the outcome. Returns the field errors of refused settings (the form
+    is then shown again with what was posted); empty otherwise, refusals being flashed."""
     name = request.form.get("plugin", "")
     plugin = registry.get(name)
+    session = db.session
     try:
         if verb == "enable":
-            done = enablement.enable(db.session, registry, tenant, name)
+            done = enablement.enable(
+                session, registry, tenant, name, by_tenant_admin=by_tenant_admin
+            )
             flash(f"Enabled: {', '.join(done) or 'nothing new'}.", "success")
         elif verb == "disable":
-            enablement.disable(db.session, registry, tenant, name)
+            enablement.disable(session, registry, tenant, name, by_tenant_admin=by_tenant_admin)
             flash(f"Disabled {name}; its data is kept.", "success")
+        elif verb in ("lock", "unlock") and not by_tenant_admin:
+            enablement.set_locked(session, registry, tenant, name, verb == "lock")
+            flash(f"{name} is {verb}ed for {tenant.slug}.", "success")
         else:
             values = submitted(plugin.settings if plugin else None)
-            enablement.update_settings(db.session, registry, tenant, name, values)
+            enablement.update_settings(
+                session, registry, tenant, name, values, by_tenant_admin=by_tenant_admin
+            )
             flash(f"Settings of {plugin.title if plugin else name} saved.", "success")
-        db.session.commit()
+        session.commit()
         return {}
     except enablement.PluginSettingsError as error:
         db.session.rollback()
@@ -125,6 +136,8 @@ def plugin_rows(
             {
                 "entry": entry,
                 "enabled": bool(row and row.enabled),
+                "locked": enablement.is_locked(registry, row, entry.name),
+                "locked_everywhere": entry.name in registry.locked,
                 "fields": fields(
                     entry.plugin.settings,
                     posted if posted is not None else (row.settings if row else {}),

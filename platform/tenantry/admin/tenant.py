@@ -1,8 +1,9 @@
-"""Each tenant's own admin (/manage on its host): its users, its plugins' settings and views.
+"""Each tenant's own admin (/manage on its host): its users and invitations, its plugins
+(on/off and settings, unless operators locked them), their views, and its audit log.
 
 Nothing here filters by tenant: the session layer confines every query, get
 and count to the current tenant, which is what makes this view safe. Every
-write goes through ``auth.accounts`` and ``plugins.enablement``.
+write goes through ``auth.accounts``, ``auth.invitations`` and ``plugins.enablement``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,10 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
 from tenantry.admin import plugin_forms
+from tenantry.admin.audit import AuditLogView
 from tenantry.admin.base import AdminPage, IndexView, ModelView
+from tenantry.admin.invitations import InvitationsPage
+from tenantry.auditlog import AuditEntry
 from tenantry.auth import accounts
 from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, Role, User
@@ -87,8 +91,9 @@ class TenantUserView(ModelView):
         accounts.delete_user(db.session, model, acting=current_user.user)
 
 
-class PluginSettingsPage(AdminPage):
-    """Tenant admins tune the settings of the plugins operators enabled for them."""
+class PluginsPage(AdminPage):
+    """Tenant admins turn plugins on and off and tune their settings, as operators do,
+    through the same service, except the plugins operators locked."""
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
@@ -96,17 +101,18 @@ class PluginSettingsPage(AdminPage):
         tenant = find(db.session, current_tenant.slug)
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
-            # Tenant admins edit settings only; enabling stays with the operators.
-            errors = plugin_forms.apply_change(registry, tenant, "settings")
+            verb = request.form.get("do", "")
+            errors = plugin_forms.apply_change(registry, tenant, verb, by_tenant_admin=True)
             if not errors:
                 return redirect(url_for(".index"))
         rows = plugin_forms.plugin_rows(registry, tenant.id, errors)
-        rows["plugins"] = [row for row in rows["plugins"] if row["enabled"]]
-        return self.render("tenantry_admin/tenant_settings.html", **rows)
+        return self.render("tenantry_admin/tenant_site_plugins.html", **rows)
 
 
 def views() -> list[Any]:
     return [
         TenantUserView(User, name="Users", endpoint="users"),
-        PluginSettingsPage(name="Plugin settings", endpoint="plugin_settings"),
+        InvitationsPage(name="Invitations", endpoint="invitations"),
+        PluginsPage(name="Plugins", endpoint="plugins"),
+        AuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
     ]

@@ -5,9 +5,12 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort
 from flask_login import current_user, login_required
 
-from tenantry.auth import identity, throttle
+from tenantry.auth import account_views, identity, invitation_views, reset_views, throttle
 from tenantry.auth.views import bp
 from tenantry.settings import Settings
+
+#: Modules whose routes join the auth blueprint (imported for that).
+ROUTES = (account_views, invitation_views, reset_views)
 
 
 def members_only(bp: Blueprint) -> Blueprint:
@@ -28,5 +31,5 @@ def members_only(bp: Blueprint) -> Blueprint:
 
 def init_auth(app: Flask, settings: Settings) -> None:
     identity.init_app(app)
-    throttle.init_app(app, settings.redis_url, settings.login_rate_limit)
+    throttle.init_app(app, settings.redis_url, settings.login_rate_limit, settings.reset_rate_limit)
     app.register_blueprint(bp)

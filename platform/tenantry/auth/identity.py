@@ -1,9 +1,10 @@
 """Who is logged in, bound to the host the session was issued on.
 
-A session names its account as ``u:<tenant id>:<user id>`` or
-``o:<operator id>``; the loader accepts it only on that tenant's host (or, for
-operators, the root host), so a cookie replayed on another host authenticates
-nobody even if a browser were to send it there.
+A session names its account's sign-in as ``u:<tenant id>:<key>`` or
+``o:<key>`` (see ``auth.sessions``); the loader accepts it only on that tenant's
+host (or, for operators, the root host), so a cookie replayed on another host
+authenticates nobody even if a browser were to send it there, and only while
+that sign-in's row exists.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from flask import Flask, abort, redirect, request, url_for
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
+from tenantry.auditlog import Actor
+from tenantry.auth import sessions
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
 from tenantry.error_pages import wants_json
@@ -30,14 +33,19 @@ login_manager.session_protection = "basic"
 class Account(UserMixin):
     """The logged-in person, whichever table they live in."""
 
-    def __init__(self, record: User | Operator, via_token: bool = False):
+    def __init__(self, record: User | Operator, session_key: str = "", via_token: bool = False):
         self.record = record
+        self.session_key = session_key
         self.via_token = via_token
 
     def get_id(self) -> str:
-        if isinstance(self.record, Operator):
-            return f"o:{self.record.id}"
-        return f"u:{self.record.tenant_id}:{self.record.id}"
+        return sessions.identity(self.record, self.session_key)
+
+    @property
+    def actor(self) -> Actor:
+        """How the audit log names this person."""
+        kind = "operator" if isinstance(self.record, Operator) else "user"
+        return Actor(kind, self.record.email, self.record.id)
 
     @property
     def is_active(self) -> bool:
@@ -74,16 +82,8 @@ def _load(identity: str) -> Account | None:
     if request.headers.get("Authorization"):
         return None  # a request that brings a token is judged by the token alone
     tenant = get_tenant()
-    kind, _, rest = identity.partition(":")
-    if kind == "o" and tenant is None and rest.isdigit():
-        operator = db.session.get(Operator, int(rest))
-        return Account(operator) if operator and operator.active else None
-    if kind == "u" and tenant is not None:
-        tenant_id, _, user_id = rest.partition(":")
-        if tenant_id == str(tenant.id) and user_id.isdigit():
-            user = db.session.get(User, int(user_id))
-            return Account(user) if user and user.active else None
-    return None
+    record = sessions.load(db.session, identity, tenant.id if tenant is not None else None)
+    return Account(record, sessions.key_of(identity)) if record is not None else None
 
 
 @login_manager.request_loader

@@ -1,4 +1,8 @@
-"""Accounts: tenant users (TenantScoped), platform operators (Global), API tokens (TenantScoped)."""
+"""Accounts and what they sign in with.
+
+Tenant scope of each table: users, their API tokens, sign-in sessions and
+invitations are TenantScoped; operators, their sessions and invitations are Global.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, String, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -23,6 +27,11 @@ class Role(StrEnum):
     ADMIN = "admin"  # runs the tenant's own admin (/manage)
 
 
+def digest(secret: str) -> str:
+    """What is stored of a secret (token, session key, invitation nonce): its SHA-256."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 class PasswordMixin:
     password_hash: Mapped[str] = mapped_column(String(255))
 
@@ -30,6 +39,10 @@ class PasswordMixin:
         if len(password) < MIN_PASSWORD_LENGTH:
             raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
         self.password_hash = generate_password_hash(password)
+
+    def set_unusable_password(self) -> None:
+        """No password matches any more (until a reset link sets one)."""
+        self.password_hash = "!" + secrets.token_hex(16)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
@@ -91,9 +104,7 @@ class ApiToken(TenantScoped, Base):
 
     user: Mapped[User] = relationship(back_populates="tokens")
 
-    @staticmethod
-    def digest(secret: str) -> str:
-        return hashlib.sha256(secret.encode()).hexdigest()
+    digest = staticmethod(digest)
 
     @classmethod
     def issue(cls, user: User, name: str) -> tuple[ApiToken, str]:
@@ -107,3 +118,61 @@ class ApiToken(TenantScoped, Base):
             hint=secret[:10],
         )
         return token, secret
+
+
+class SessionColumns:
+    """One sign-in: the cookie carries its random key, the row its digest.
+
+    Sessions are bound to this random key, never to the account's id alone (SQLite
+    reuses the ids of deleted rows), and end server-side by deleting the row.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    address: Mapped[str | None] = mapped_column(String(45))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UserSession(SessionColumns, TenantScoped, Base):
+    __tablename__ = "tenantry_user_session"
+    __table_args__ = (tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),)
+
+    user_id: Mapped[int] = mapped_column(index=True)
+
+
+class OperatorSession(SessionColumns, Global, Base):
+    __tablename__ = "tenantry_operator_session"
+
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("tenantry_operator.id", ondelete="CASCADE"), index=True
+    )
+
+
+class InvitationColumns:
+    """A pending invitation: the link carries a signed random nonce, the row its digest."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    def __str__(self) -> str:
+        return self.email
+
+
+class Invitation(InvitationColumns, TenantScoped, Base):
+    """An invitation to become a user of one tenant, with the role they will have."""
+
+    __tablename__ = "tenantry_invitation"
+    __table_args__ = (UniqueConstraint("tenant_id", "email"), one_of("role", Role))
+
+    role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+
+
+class OperatorInvitation(InvitationColumns, Global, Base):
+    """An invitation to become an operator of the platform."""
+
+    __tablename__ = "tenantry_operator_invitation"
+    __table_args__ = (UniqueConstraint("email"),)

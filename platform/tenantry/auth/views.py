@@ -1,4 +1,8 @@
-"""Log in, log out, and API tokens: on every host, against that host's accounts."""
+"""Log in, log out, and API tokens: on every host, against that host's accounts.
+
+The account pages (password, sessions), password resets and invitations add
+their routes to the same blueprint from their own modules.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
+from tenantry import auditlog
+from tenantry.auth import accounts, sessions
 from tenantry.auth.forms import LoginForm, TokenForm
 from tenantry.auth.identity import Account
 from tenantry.auth.models import ApiToken, Operator, User
@@ -34,11 +40,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _find_account(email: str) -> User | Operator | None:
-    email = email.strip().lower()
-    if get_tenant() is None:
-        return db.session.scalar(select(Operator).where(func.lower(Operator.email) == email))
-    return db.session.scalar(select(User).where(func.lower(User.email) == email))
+def sign_in(record: User | Operator) -> None:
+    """Start a session for ``record`` in this browser: a fresh cookie, nothing from before
+    survives (no fixation). The caller commits."""
+    key = sessions.key_of(sessions.start(db.session, record, request.remote_addr))
+    session.clear()
+    login_user(Account(record, key))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -49,17 +56,26 @@ def login():
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, form.email.data, request.remote_addr or "?"):
             abort(429, description="Too many login attempts. Wait a minute and try again.")
-        record = _find_account(form.email.data)
-        if record is not None and record.active and record.check_password(form.password.data):
-            session.clear()  # a fresh session on login: nothing from before survives (no fixation)
-            login_user(Account(record))
+        record = accounts.authenticate(db.session, form.email.data, form.password.data)
+        if record is not None:
+            sign_in(record)
+            kind = "operator" if isinstance(record, Operator) else "user"
+            auditlog.record(f"{kind}.signed_in", record, actor=current_user.actor)
+            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        db.session.commit()  # the failed attempt's audit entry
         flash("Wrong email or password.", "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout():
+    if current_user.is_authenticated and not current_user.via_token:
+        record = current_user.record
+        sessions.end(db.session, record, current_user.session_key)
+        kind = "operator" if isinstance(record, Operator) else "user"
+        auditlog.record(f"{kind}.signed_out", record)
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -77,6 +93,8 @@ def tokens():
     if form.validate_on_submit():
         token, secret = ApiToken.issue(user, form.name.data.strip())
         db.session.add(token)
+        db.session.flush()
+        auditlog.record("token.created", token, label=f"{token.name} ({user.email})")
         db.session.commit()
         form = TokenForm(formdata=None)
     mine = db.session.scalars(
@@ -92,6 +110,7 @@ def revoke_token(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if user is None or token is None or token.user_id != user.id:
         abort(404)
+    auditlog.record("token.revoked", token, label=f"{token.name} ({user.email})")
     db.session.delete(token)
     db.session.commit()
     flash(f"Token {token.name!r} revoked.", "info")

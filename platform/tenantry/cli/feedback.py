@@ -11,6 +11,8 @@ import click
 from flask import current_app
 from sqlalchemy.exc import DBAPIError
 
+from tenantry import mail
+from tenantry.auditlog import Actor, acting_as
 from tenantry.db import db
 from tenantry.errors import Refused
 from tenantry.plugins.registry import PluginRegistry
@@ -28,12 +30,14 @@ def registry() -> PluginRegistry:
 
 
 def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn refusals and database errors into one line on stderr and exit status 1; roll back."""
+    """Turn refusals and database errors into one line on stderr and exit status 1; roll back.
+    What the command changes is recorded in the audit log as done by the CLI."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
-            return fn(*args, **kwargs)
+            with acting_as(Actor.cli()):
+                return fn(*args, **kwargs)
         except (Refused, TenancyError) as error:
             db.session.rollback()
             raise click.ClickException(str(error)) from None
@@ -45,6 +49,13 @@ def friendly(fn: Callable[..., Any]) -> Callable[..., Any]:
             ) from None
 
     return wrapper
+
+
+def commit() -> None:
+    """Commit, which sends the mail the change queued; say on stderr what could not be sent."""
+    db.session.commit()
+    for problem in mail.undelivered(db.session):
+        click.echo(f"warning: {problem}", err=True)
 
 
 def read_password(confirm: bool = True) -> str:

@@ -1,4 +1,10 @@
-"""``tenantry tenants`` and ``tenantry domains``: platform scope, through tenancy.lifecycle."""
+"""``tenantry tenants`` and ``tenantry domains``: platform scope, through tenancy.lifecycle.
+
+Deleting says what happens and asks for the slug to be typed (unless ``--yes``):
+the sites close now; the data is purged at once or after ``--grace-days``
+(``purge-due``, run daily by cron or a job, purges what is due); the slug is
+free again after the purge.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,11 @@ from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.sansio.utils import host_is_trusted
 
-from tenantry.auth.models import User
-from tenantry.cli.feedback import friendly, print_table, settings
+from tenantry.auth import invitations
+from tenantry.auth.models import Role, User
+from tenantry.cli.feedback import commit, friendly, print_table, settings
 from tenantry.db import db
+from tenantry.links import site_url
 from tenantry.plugins.models import TenantPlugin
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import all_tenants
@@ -25,12 +33,23 @@ domains = click.Group("domains", help="Custom domains of tenants (platform scope
 @tenants.command("create")
 @click.argument("slug")
 @click.option("--name", help="Display name; defaults to the slug.")
+@click.option("--admin", "admin_email", help="Invite this email to be its first admin.")
 @friendly
-def tenants_create(slug: str, name: str | None) -> None:
+def tenants_create(slug: str, name: str | None, admin_email: str | None) -> None:
     """Create an active tenant, reachable at SLUG.<root host>."""
     tenant = lifecycle.create(db.session, slug, name)
-    db.session.commit()
-    click.echo(f"created tenant {tenant.slug!r}: http://{tenant.slug}.{settings().server_name}/")
+    if admin_email:
+        invitations.invite(
+            db.session,
+            tenant,
+            admin_email,
+            Role.ADMIN,
+            invited_by=f"the operators of {tenant.name}",
+        )
+    commit()
+    click.echo(f"created tenant {tenant.slug!r}: {site_url(tenant)}")
+    if admin_email:
+        click.echo(f"invited {admin_email.strip().lower()} to be its admin (the link is mailed)")
 
 
 @tenants.command("list")
@@ -70,7 +89,7 @@ def _status_command(name: str, status: TenantStatus, done: str) -> None:
     def command(slug: str) -> None:
         tenant = lifecycle.find(db.session, slug)
         lifecycle.set_status(db.session, tenant, status)
-        db.session.commit()
+        commit()
         click.echo(f"tenant {slug!r} {done}")
 
 
@@ -80,26 +99,78 @@ _status_command("resume", TenantStatus.ACTIVE, "is active again")
 
 @tenants.command("delete")
 @click.argument("slug")
-@click.option("--purge", is_flag=True, help="Also remove all its rows (asks you to type the slug).")
+@click.option(
+    "--grace-days",
+    type=click.FloatRange(0, 3650),
+    default=0,
+    show_default=True,
+    help="Keep the data this many days before the purge (0: purge at once).",
+)
+@click.option("--yes", is_flag=True, help="Do not ask to type the slug.")
 @friendly
-def tenants_delete(slug: str, purge: bool) -> None:
-    """Soft-delete a tenant: its hosts answer 404; data is kept unless --purge."""
+def tenants_delete(slug: str, grace_days: float, yes: bool) -> None:
+    """Close a tenant's sites now; purge its data at once or after --grace-days."""
     session = db.session
     tenant = lifecycle.find(session, slug)
-    if purge:
-        counts = lifecycle.row_counts(session, tenant)
-        click.echo(f"this removes {sum(counts.values())} rows of {slug!r} for good:")
-        for table, count in counts.items():
-            if count:
-                click.echo(f"  {table}: {count}")
-        typed = click.prompt(f"type {slug} to confirm", default="", show_default=False)
-        if typed != slug:
-            raise click.ClickException("not confirmed; nothing was deleted")
-    lifecycle.set_status(session, tenant, TenantStatus.DELETED)
-    if purge:
-        lifecycle.purge(session, tenant)
-    session.commit()
-    click.echo(f"tenant {slug!r} deleted" + (" and purged" if purge else " (data kept)"))
+    counts = lifecycle.row_counts(session, tenant)
+    click.echo(f"deleting {slug!r}:")
+    click.echo("  now:   its sites close (they answer 404)")
+    when = "at once" if not grace_days else f"after {grace_days:g} day(s) (cancel until then)"
+    click.echo(f"  then:  its {sum(counts.values())} rows are purged {when}:")
+    for table, count in counts.items():
+        if count:
+            click.echo(f"           {table}: {count}")
+    click.echo(f"  the slug {slug!r} can be used again only after the purge")
+    _confirm(slug, yes)
+    purged = lifecycle.delete(session, tenant, grace_days=grace_days)
+    commit()
+    if purged is not None:
+        click.echo(f"tenant {slug!r} deleted and purged; the slug is free again")
+    else:
+        click.echo(f"tenant {slug!r} deleted; its data is purged after {tenant.purge_after} UTC")
+
+
+@tenants.command("purge")
+@click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do not ask to type the slug.")
+@friendly
+def tenants_purge(slug: str, yes: bool) -> None:
+    """Purge a deleted tenant now, without waiting for its grace period; frees its slug."""
+    session = db.session
+    tenant = lifecycle.find(session, slug)
+    click.echo(f"this removes {sum(lifecycle.row_counts(session, tenant).values())} rows for good")
+    _confirm(slug, yes)
+    lifecycle.purge(session, tenant)
+    commit()
+    click.echo(f"tenant {slug!r} purged; the slug is free again")
+
+
+@tenants.command("purge-due")
+@friendly
+def tenants_purge_due() -> None:
+    """Purge every deleted tenant whose grace period is over (run it daily)."""
+    purged = lifecycle.purge_due(db.session)
+    commit()
+    click.echo(f"purged: {', '.join(purged)}" if purged else "nothing to purge")
+
+
+@tenants.command("cancel-deletion")
+@click.argument("slug")
+@friendly
+def tenants_cancel_deletion(slug: str) -> None:
+    """Before its purge: bring a deleted tenant back, suspended."""
+    tenant = lifecycle.find(db.session, slug)
+    lifecycle.cancel_deletion(db.session, tenant)
+    commit()
+    click.echo(f"deletion of {slug!r} cancelled; it is suspended (resume it when ready)")
+
+
+def _confirm(slug: str, yes: bool) -> None:
+    if yes:
+        return
+    typed = click.prompt(f"type {slug} to confirm", default="", show_default=False)
+    if typed.strip() != slug:
+        raise click.ClickException("not confirmed; nothing was deleted")
 
 
 @tenants.command("export")

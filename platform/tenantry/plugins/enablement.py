@@ -2,7 +2,12 @@
 
 Every change bumps ``Tenant.revision``; each request reads the revision in
 the round trip that opens its transaction, so every thread and every process
-sees the change on its next request without a restart.
+sees the change on its next request without a restart. Each change is announced
+(``signals.plugin_enabled`` ...), which is how it reaches the audit log.
+
+Operators and a tenant's own admins use the same functions; for tenant admins
+(``by_tenant_admin=True``) a plugin locked by the operators, for every tenant
+(``plugins.locked``) or for this one (``TenantPlugin.locked``), cannot change.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from tenantry import signals
 from tenantry.errors import Refused
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry
@@ -72,7 +78,50 @@ def _rows(session: Session, tenant: Tenant) -> dict[str, TenantPlugin]:
     return {row.plugin: row for row in session.scalars(query)}
 
 
-def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str) -> list[str]:
+def is_locked(registry: PluginRegistry, row: TenantPlugin | None, name: str) -> bool:
+    """Whether only operators may change ``name`` for the tenant of ``row``."""
+    return name in registry.locked or bool(row and row.locked)
+
+
+def _refuse_if_locked(
+    registry: PluginRegistry, rows: dict[str, TenantPlugin], names: list[str], asked: str
+) -> None:
+    for name in names:
+        if is_locked(registry, rows.get(name), name):
+            detail = "" if name == asked else f"{asked!r} needs {name!r}, and "
+            raise EnablementError(
+                f"{detail}{name!r} is managed by the platform's operators; ask them to change it"
+            )
+
+
+def set_locked(
+    session: Session, registry: PluginRegistry, tenant: Tenant, name: str, locked: bool
+) -> bool:
+    """Operators lock (or unlock) ``name`` for ``tenant``; True when that changed anything."""
+    if name not in registry:
+        raise EnablementError(_not_loaded(registry, name))
+    row = _rows(session, tenant).get(name)
+    if row is None:
+        if not locked:
+            return False
+        row = TenantPlugin(tenant_id=tenant.id, plugin=name, settings={}, enabled=False)
+        session.add(row)
+    if row.locked == locked:
+        return False
+    row.locked = locked
+    session.flush()
+    (signals.plugin_locked if locked else signals.plugin_unlocked).send(tenant, plugin=name)
+    return True
+
+
+def enable(
+    session: Session,
+    registry: PluginRegistry,
+    tenant: Tenant,
+    name: str,
+    *,
+    by_tenant_admin: bool = False,
+) -> list[str]:
     """Enable ``name`` and what it requires, in order; return the names newly enabled."""
     if name not in registry:
         raise EnablementError(_not_loaded(registry, name))
@@ -86,6 +135,10 @@ def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str
             order.append(plugin_name)
 
     visit(name)
+    if by_tenant_admin:
+        _refuse_if_locked(
+            registry, rows, [n for n in order if not (n in rows and rows[n].enabled)], name
+        )
     turned_on = []
     for plugin_name in order:
         row = rows.get(plugin_name)
@@ -106,15 +159,26 @@ def enable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str
                     plugin_name, "on_enable", registry.loaded[plugin_name].plugin.on_enable, ref
                 )
             session.flush()  # what the hooks wrote belongs to this tenant: flush it here
+        for plugin_name in turned_on:
+            signals.plugin_enabled.send(tenant, plugin=plugin_name)
     return turned_on
 
 
-def disable(session: Session, registry: PluginRegistry, tenant: Tenant, name: str) -> bool:
+def disable(
+    session: Session,
+    registry: PluginRegistry,
+    tenant: Tenant,
+    name: str,
+    *,
+    by_tenant_admin: bool = False,
+) -> bool:
     """Disable ``name`` (data kept); refused while an enabled plugin needs it."""
     rows = _rows(session, tenant)
     row = rows.get(name)
     if row is None or not row.enabled:
         return False
+    if by_tenant_admin:
+        _refuse_if_locked(registry, rows, [name], name)
     needing = [
         other for other in registry.dependents(name) if rows.get(other) and rows[other].enabled
     ]
@@ -131,6 +195,7 @@ def disable(session: Session, registry: PluginRegistry, tenant: Tenant, name: st
         with tenant_context(tenant) as ref:
             _run_hook(name, "on_disable", plugin.on_disable, ref)
             session.flush()
+    signals.plugin_disabled.send(tenant, plugin=name)
     return True
 
 
@@ -147,15 +212,28 @@ def _run_hook(plugin: str, kind: str, hook: Any, ref: Any) -> None:
 
 
 def update_settings(
-    session: Session, registry: PluginRegistry, tenant: Tenant, name: str, values: dict[str, Any]
+    session: Session,
+    registry: PluginRegistry,
+    tenant: Tenant,
+    name: str,
+    values: dict[str, Any],
+    *,
+    by_tenant_admin: bool = False,
 ) -> dict[str, Any]:
     rows = _rows(session, tenant)
     if name not in rows or not rows[name].enabled:
         raise EnablementError(f"plugin {name!r} is not enabled for {tenant.slug!r}")
-    rows[name].settings = validate_settings(registry, name, values)
-    tenant.revision += 1
-    session.flush()
-    return rows[name].settings
+    if by_tenant_admin:
+        _refuse_if_locked(registry, rows, [name], name)
+    row = rows[name]
+    before = dict(row.settings or {})
+    row.settings = validate_settings(registry, name, values)
+    changed = sorted(key for key in row.settings if before.get(key) != row.settings[key])
+    if changed:
+        tenant.revision += 1
+        session.flush()
+        signals.plugin_settings_changed.send(tenant, plugin=name, changes=changed)
+    return row.settings
 
 
 def _not_loaded(registry: PluginRegistry, name: str) -> str:

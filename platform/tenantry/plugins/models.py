@@ -26,3 +26,6 @@ class TenantPlugin(Global, Base):
     plugin: Mapped[str] = mapped_column(String(31))
     enabled: Mapped[bool] = mapped_column(default=True)
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Set by operators: this tenant's admins cannot turn the plugin on or off or change
+    #: its settings (``plugins.locked`` in the settings does the same for every tenant).
+    locked: Mapped[bool] = mapped_column(default=False)

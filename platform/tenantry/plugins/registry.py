@@ -59,6 +59,8 @@ class PluginRegistry:
     loaded: dict[str, LoadedPlugin] = field(default_factory=dict)
     refused: dict[str, Refusal] = field(default_factory=dict)
     skipped: list[str] = field(default_factory=list)
+    #: Locked for every tenant by the settings (``plugins.locked``): only operators change them.
+    locked: frozenset[str] = frozenset()
 
     def __contains__(self, name: str) -> bool:
         return name in self.loaded
@@ -86,7 +88,7 @@ class PluginRegistry:
 
 def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) -> PluginRegistry:
     """Load every allowed plugin; never raises for a plugin's own fault."""
-    registry = PluginRegistry()
+    registry = PluginRegistry(locked=frozenset(selection.locked))
     candidates: dict[str, tuple[EntryPoint, Plugin, str, str]] = {}
     for ep in eps if eps is not None else list(entry_points(group=GROUP)):
         dist = ep.dist.name if ep.dist else ""

@@ -3,17 +3,23 @@ their domains.
 
 The one write path for these rules: the CLI and the platform admin both call it.
 The caller commits; signals are sent after the change is flushed.
+
+Deleting is explicit about what happens: the tenant's sites close at once (404);
+its data is purged at once, or after a grace period during which an operator can
+still cancel (the tenant comes back suspended) or export it. Purging removes
+every row of the tenant and then the tenant itself, which frees its slug.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete as delete_rows
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenantry import signals
@@ -22,11 +28,12 @@ from tenantry.errors import Refused, ValidationFailed
 from tenantry.tenancy.context import all_tenants
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
-from tenantry.tenancy.models import Domain, Tenant, TenantStatus
+from tenantry.tenancy.models import Domain, Tenant, TenantStatus, utcnow
 from tenantry.tenancy.rls import tenant_tables
 
-#: Never exported: hashes of passwords and tokens stay in the database they protect.
-SECRET_COLUMNS = frozenset({"password_hash", "token_hash"})
+#: Never exported: digests of passwords, tokens, session keys and invitation links stay in
+#: the database they protect.
+SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "nonce_hash"})
 
 
 class LifecycleError(Refused):
@@ -46,8 +53,16 @@ def create(session: Session, slug: str, name: str | None = None) -> Tenant:
     except InvalidName as error:
         raise ValidationFailed({"slug": str(error)}) from None
     with session.no_autoflush:
-        taken = session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None
-    if taken:
+        holder = session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if holder is not None and holder.status == TenantStatus.DELETED:
+        when = f"on {_day(holder.purge_after)}" if holder.purge_after else "when purged"
+        raise ValidationFailed(
+            {
+                "slug": f"{slug!r} belongs to a deleted tenant whose data is kept until its "
+                f"purge; the slug is free {when} (purge it now to reuse the slug at once)"
+            }
+        )
+    if holder is not None:
         raise ValidationFailed({"slug": f"a tenant with slug {slug!r} already exists"})
     tenant = Tenant(slug=slug, name=(name or slug).strip() or slug, status=TenantStatus.ACTIVE)
     session.add(tenant)
@@ -74,6 +89,7 @@ _STATUS_SIGNALS = {
 
 
 def set_status(session: Session, tenant: Tenant, status: str) -> None:
+    """Suspend or resume (deleting has its own two steps: ``delete``)."""
     try:
         status = TenantStatus(status)
     except ValueError:
@@ -83,23 +99,83 @@ def set_status(session: Session, tenant: Tenant, status: str) -> None:
     if tenant.status == status:
         return
     if tenant.status == TenantStatus.DELETED:
-        raise LifecycleError(f"{tenant.slug!r} is deleted; deleted tenants cannot come back")
+        raise LifecycleError(
+            f"{tenant.slug!r} is deleted; deleted tenants cannot come back "
+            "(an operator can cancel the deletion until the purge)"
+        )
+    if status == TenantStatus.DELETED:
+        raise LifecycleError(
+            f"delete {tenant.slug!r} with the Delete action, which says what happens to its data"
+        )
+    _change_status(session, tenant, status)
+
+
+def _change_status(session: Session, tenant: Tenant, status: TenantStatus) -> None:
     tenant.status = status
     tenant.revision += 1
     session.flush()
     _STATUS_SIGNALS[status].send(tenant)
 
 
+def delete(session: Session, tenant: Tenant, *, grace_days: float = 0) -> dict[str, int] | None:
+    """Close the tenant's sites now and purge its data at once (``grace_days`` 0), or after
+    ``grace_days``. Returns the purged row counts when purged now, None when scheduled."""
+    if grace_days < 0 or grace_days > 3650:
+        raise ValidationFailed({"grace_days": "a number of days from 0 (at once) to 3650"})
+    if tenant.status == TenantStatus.DELETED:
+        raise LifecycleError(
+            f"{tenant.slug!r} is deleted already; its data is purged "
+            f"{_day(tenant.purge_after) if tenant.purge_after else 'soon'}"
+        )
+    tenant.purge_after = utcnow() + timedelta(days=grace_days) if grace_days else None
+    _change_status(session, tenant, TenantStatus.DELETED)
+    return purge(session, tenant) if not grace_days else None
+
+
+def cancel_deletion(session: Session, tenant: Tenant) -> None:
+    """Before the purge: the tenant comes back, suspended (resume it when ready)."""
+    if tenant.status != TenantStatus.DELETED:
+        raise LifecycleError(f"{tenant.slug!r} is not deleted")
+    tenant.status = TenantStatus.SUSPENDED
+    tenant.purge_after = None
+    tenant.revision += 1
+    session.flush()
+    signals.tenant_deletion_cancelled.send(tenant)
+
+
 def purge(session: Session, tenant: Tenant) -> dict[str, int]:
-    """Delete every tenant-scoped row of ``tenant`` (children first); the tenant row stays."""
-    counts: dict[str, int] = {}
+    """Remove every row of a deleted ``tenant`` (children first), then the tenant itself:
+    its slug is free once the caller commits. Returns the rows removed per table."""
+    if tenant.status != TenantStatus.DELETED:
+        raise LifecycleError(f"only a deleted tenant is purged; delete {tenant.slug!r} first")
+    counts = row_counts(session, tenant)
+    signals.tenant_purged.send(tenant, rows=sum(counts.values()))
     with all_tenants():
         tables = set(tenant_tables(Base.metadata))
         for table in reversed(Base.metadata.sorted_tables):
             if table.name in tables:
-                result = session.execute(delete(table).where(table.c.tenant_id == tenant.id))
-                counts[table.name] = result.rowcount
+                session.execute(delete_rows(table).where(table.c.tenant_id == tenant.id))
+        session.delete(tenant)  # its domains and plugin rows go with it (foreign key cascade)
+        session.flush()
     return counts
+
+
+def purge_due(session: Session) -> list[str]:
+    """Purge every deleted tenant whose grace period is over; their slugs, for a report."""
+    due = session.scalars(
+        select(Tenant).where(
+            Tenant.status == TenantStatus.DELETED,
+            Tenant.purge_after.is_not(None),
+            Tenant.purge_after <= utcnow(),
+        )
+    ).all()
+    for tenant in due:
+        purge(session, tenant)
+    return [tenant.slug for tenant in due]
+
+
+def _day(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "?"
 
 
 def row_counts(session: Session, tenant: Tenant) -> dict[str, int]:

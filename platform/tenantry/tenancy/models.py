@@ -15,7 +15,7 @@ from tenantry.tenancy.mixins import Global
 class TenantStatus(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"  # hosts answer 403
-    DELETED = "deleted"  # hosts answer 404; rows stay until purged
+    DELETED = "deleted"  # hosts answer 404; rows stay until purged (then the row goes too)
 
 
 def utcnow() -> datetime:
@@ -42,6 +42,8 @@ class Tenant(Global, Base):
     #: (status, enabled plugins, plugin settings); read with each request.
     revision: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: When a deleted tenant's data is purged (and its slug freed); None unless deleted.
+    purge_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="Domain.hostname"

@@ -10,6 +10,7 @@ them by name and never import that module.
 - ``clients``: test clients bound to a host, logging in through the real form;
 - ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
 - ``servers``: a real waitress server in a thread, a free loopback port;
+- ``smtp``: a real SMTP server (aiosmtpd) in a thread, and the messages it received;
 - ``load``: a bounded concurrent load through a real server that counts tenant bleed.
 """
 
@@ -39,6 +40,7 @@ from tenantry.testing.postgres import (
     require_postgres,
 )
 from tenantry.testing.servers import free_port, serve_in_thread
+from tenantry.testing.smtp import MailCatcher, Received
 
 __all__ = [
     "ADMIN_URL",
@@ -50,6 +52,8 @@ __all__ = [
     "JsonCollection",
     "LoadReport",
     "LoadTenant",
+    "MailCatcher",
+    "Received",
     "ScratchPostgres",
     "assert_isolated",
     "build_app",

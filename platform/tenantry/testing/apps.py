@@ -13,7 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import create_engine, text
 
-from tenantry.auth.throttle import throttle
+from tenantry.auth.throttle import reset_throttle, throttle
 from tenantry.cli import create_app
 from tenantry.db import Base, db
 from tenantry.migrate import alembic_config, upgrade
@@ -77,3 +77,4 @@ def reset_database(app: Flask) -> None:
         resolver().clear()
         runtime().enabled_cache.clear()
         throttle().reset()
+        reset_throttle().reset()

@@ -23,16 +23,20 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tenantry import mail
 from tenantry.auth import accounts
 from tenantry.db import db
+from tenantry.mail.backends import SmtpBackend
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
+from tenantry.settings import MailServer
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import as_ref
 from tenantry.tenancy.models import Tenant
 from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
 from tenantry.testing.clients import client_for, do_login, host_of
 from tenantry.testing.postgres import ScratchPostgres, require_postgres
+from tenantry.testing.smtp import MailCatcher
 
 BACKENDS = ("sqlite", "postgres")
 
@@ -148,3 +152,22 @@ def platform_client(app: Flask) -> FlaskClient:
 def login() -> Callable[[FlaskClient, tuple[str, str]], Any]:
     """``login(client, make_user(tenant))``: log in through the real form, CSRF included."""
     return do_login
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[MailCatcher]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, for the whole session."""
+    with MailCatcher() as server:
+        yield server
+
+
+@pytest.fixture
+def outbox(app: Flask, smtp_server: MailCatcher) -> Iterator[MailCatcher]:
+    """The app sends its mail through a real SMTP server during the test; read what arrived:
+    ``outbox.wait_for("ann@acme.test").link("/invitation/")``."""
+    smtp_server.clear()
+    before = mail.use_backend(
+        app, SmtpBackend(MailServer("127.0.0.1", smtp_server.port, "none"), timeout=5)
+    )
+    yield smtp_server
+    mail.use_backend(app, before)

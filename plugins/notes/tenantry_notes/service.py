@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from tenantry import User, ValidationFailed, db, plugin_settings
+from tenantry import User, ValidationFailed, audit, db, plugin_settings
 from tenantry_notes.models import Note
 from tenantry_notes.settings import NotesSettings
 from tenantry_notes.signals import note_created, note_deleted
@@ -87,7 +87,8 @@ def update(note: Note, values: dict[str, Any]) -> Note:
 
 def delete(note: Note) -> None:
     """Sent before the row goes, so receivers (tasks) can unlink theirs in the same
-    transaction."""
+    transaction; the tenant's audit log keeps who deleted which note."""
     note_deleted.send(note)
+    audit("notes.note_deleted", note, label=note.title)
     db.session.delete(note)
     db.session.flush()
