@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from tenantry import error_pages, health, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
@@ -21,7 +22,7 @@ from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
 from tenantry.settings import Settings, load_settings
-from tenantry.tenancy import gate
+from tenantry.tenancy import gate, timezones
 from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
@@ -42,6 +43,15 @@ def load_models(settings: Settings) -> PluginRegistry:
     return registry
 
 
+class KeyConverter(IntegerConverter):
+    """``<int:...>`` in every route, the core's and plugins': no larger than the largest key
+    a database integer holds, so an id past it is a plain 404, never a database error."""
+
+    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+
+
 def trusted_hosts(root: str) -> list[str]:
     """The root host and its subdomains, with and without the DNS trailing dot."""
     return [root, f".{root}", f"{root}.", f".{root}."]
@@ -51,6 +61,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     requestlog.configure_logging(settings)
     app = Flask("tenantry", instance_path=str(settings.instance_path.resolve()))
+    app.url_map.converters["int"] = KeyConverter
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
@@ -77,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     app.jinja_env.globals["current_tenant"] = current_tenant
+    app.jinja_env.filters["when"] = timezones.when
 
     error_pages.init_app(app)
     health.init_app(app)

@@ -101,16 +101,11 @@ def _load_from_token(req) -> Account | None:
         return None
     user, token_id, last = found
     now = datetime.now(UTC)
-    if last is None or now - _aware(last) > LAST_USED_PRECISION:
+    if last is None or now - last > LAST_USED_PRECISION:
         # A write per API call would cost more than the call; minutes are precise enough.
         db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
     return Account(user, via_token=True)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def init_app(app: Flask) -> None:

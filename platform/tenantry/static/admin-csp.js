@@ -1,17 +1,11 @@
 // Flask-Admin's list pages use inline onclick handlers, which Tenantry's Content Security
 // Policy blocks (script-src has no 'unsafe-inline'). The templates under
-// templates/admin/ mark those elements with data attributes instead; this does their work.
+// templates/admin/ mark those elements with data attributes instead; this does their work
+// (delete buttons carry data-confirm, which tenantry.js handles on every surface).
 // It listens in the capture phase: Bootstrap's dropdown handlers stop the click's bubbling.
 document.addEventListener("click", function (event) {
   var target = event.target.closest("a, button");
   if (!target) {
-    return;
-  }
-  if (target.dataset.tenantryConfirm !== undefined) {
-    // Delete buttons: ask first, as Flask-Admin's faHelpers.safeConfirm did.
-    if (!window.confirm(target.dataset.tenantryConfirm)) {
-      event.preventDefault();
-    }
     return;
   }
   if (target.getAttribute("href") === "javascript:void(0)") {
