@@ -139,6 +139,10 @@ FORMATTERS: dict[type, Callable[..., Any]] = {
 }
 
 
+#: Labels of the columns many views share ("Created", not Flask-Admin's "Created At").
+COLUMN_LABELS = {"created_at": "Created", "updated_at": "Updated", "tenant_id": "Tenant"}
+
+
 class FilterConverter(SqlaFilterConverter):
     """Flask-Admin's filters, which know column types by class name: UtcDateTime is a datetime."""
 
@@ -221,6 +225,12 @@ class ModelView(SecureView, SqlaModelView):
                     v for v in unbound.kwargs["validators"] if not isinstance(v, Unique)
                 ]
         return form_class
+
+    def get_column_name(self, field: str) -> str:
+        """The view's own label, else ours for the columns every view shares, else Flask-Admin's."""
+        if self.column_labels and field in self.column_labels:
+            return self.column_labels[field]
+        return COLUMN_LABELS.get(field) or super().get_column_name(field)
 
     # --- the write path: override these three --------------------------------------------
 

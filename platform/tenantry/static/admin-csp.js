@@ -17,3 +17,16 @@ document.addEventListener("click", function (event) {
     window.modelActions.execute(target.dataset.tenantryAction); // "With selected" actions
   }
 }, true);
+
+// Flask-Admin names its row checkboxes and column help links by a title only, which screen
+// readers may skip: give each the same words as its accessible name.
+document.addEventListener("DOMContentLoaded", function () {
+  // Bootstrap's tooltips move a title into data-original-title.
+  var titled = "input[title], a[title], a[data-original-title]";
+  document.querySelectorAll(titled).forEach(function (element) {
+    var words = element.getAttribute("title") || element.dataset.originalTitle;
+    if (words && !element.hasAttribute("aria-label") && !element.textContent.trim()) {
+      element.setAttribute("aria-label", words);
+    }
+  });
+});

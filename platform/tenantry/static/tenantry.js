@@ -11,3 +11,20 @@ document.addEventListener("submit", function (event) {
     event.preventDefault();
   }
 });
+
+// A box that scrolls sideways (a wide table, a code block) must be reachable by keyboard,
+// or its hidden part is out of reach without a mouse: make it focusable, and name it.
+function focusableScrollers() {
+  var boxes = document.querySelectorAll(".table-wrap, .table-responsive, pre, .prose table");
+  boxes.forEach(function (box) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      if (!box.hasAttribute("tabindex")) {
+        box.setAttribute("tabindex", "0");
+        box.setAttribute("role", "region");
+        box.setAttribute("aria-label", box.dataset.label || "Scrollable content");
+      }
+    }
+  });
+}
+document.addEventListener("DOMContentLoaded", focusableScrollers);
+window.addEventListener("resize", focusableScrollers);
