@@ -44,12 +44,16 @@ def load_models(settings: Settings) -> PluginRegistry:
 
 
 class KeyConverter(IntegerConverter):
-    """``<int:...>`` in every route, the core's and plugins': no larger than the largest key
-    a database integer holds, so an id past it is a plain 404, never a database error."""
+    """``<int:...>`` in every route, the core's and plugins': a number past the largest key
+    a database integer holds reads as 0, which no row has, so the view answers its usual
+    404 rather than the database failing. (Refusing it in the converter would make
+    werkzeug answer 405 for some methods.)"""
 
-    def __init__(self, map: object, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("max", 2**31 - 1)
-        super().__init__(map, *args, **kwargs)  # type: ignore[arg-type]
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= self.LARGEST else 0
 
 
 def trusted_hosts(root: str) -> list[str]:
@@ -65,7 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
-        SESSION_COOKIE_NAME="tenantry_session",
+        SESSION_COOKIE_NAME=security.SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,

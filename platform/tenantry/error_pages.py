@@ -40,17 +40,18 @@ def platform_url() -> str:
 
 def render_error(error: HTTPException):
     code = error.code or 500
+    # The exception's own headers stay (405's Allow, 401's WWW-Authenticate...).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if wants_json():
         errors = error.errors if isinstance(error, Invalid) else None
-        return error_body(error.name, error.description or "", code, errors), code
+        return error_body(error.name, error.description or "", code, errors), code, headers
     if request_ctx.url_adapter is None:
         # The Host was refused before routing: no URLs can be built, so no layout.
-        return render_template("error_bare.html", error=error, code=code), code
+        return render_template("error_bare.html", error=error, code=code), code, headers
     if isinstance(error, NoSiteHere | SiteSuspended):
-        return render_template(
-            "error_site.html", error=error, code=code, platform=platform_url()
-        ), code
-    return render_template("error.html", error=error, code=code), code
+        page = render_template("error_site.html", error=error, code=code, platform=platform_url())
+        return page, code, headers
+    return render_template("error.html", error=error, code=code), code, headers
 
 
 def _unhandled(error: Exception):

@@ -102,7 +102,23 @@ def _schemas(specs: list[ApiOperation]) -> tuple[dict[Any, Any], dict[str, Any]]
         list(wanted),  # type: ignore[arg-type]
         ref_template="#/components/schemas/{model}",
     )
-    return refs, top.get("$defs", {})
+    return refs, _without_nul(top.get("$defs", {}))
+
+
+#: No text field accepts NUL (PostgreSQL text cannot hold it; requests with one get 400).
+NO_NUL = "^[^\u0000]*$"
+
+
+def _without_nul(schema: Any) -> Any:
+    """Every string schema in ``schema`` (recursively) refuses NUL, as the server does."""
+    if isinstance(schema, dict):
+        found = {key: _without_nul(value) for key, value in schema.items()}
+        if found.get("type") == "string" and "format" not in found:
+            found.setdefault("pattern", NO_NUL)
+        return found
+    if isinstance(schema, list):
+        return [_without_nul(item) for item in schema]
+    return schema
 
 
 def _query_parameters(schema: dict[str, Any], defs: dict[str, Any]) -> list[dict[str, Any]]:
@@ -194,16 +210,17 @@ def build(app: Flask | None = None) -> dict[str, Any]:
         "paths": paths,
         "components": {
             "schemas": {**defs, "Error": ERROR_SCHEMA},
+            # Programs authenticate with a token. (The site's own pages may call the API
+            # with their session and CSRF token; that is not an interface for programs.)
             "securitySchemes": {
                 "token": {
                     "type": "http",
                     "scheme": "bearer",
                     "description": "An API token from the API tokens page.",
                 },
-                "session": {"type": "apiKey", "in": "cookie", "name": "tenantry_session"},
             },
         },
-        "security": [{"token": []}, {"session": []}],
+        "security": [{"token": []}],
     }
 
 

@@ -9,8 +9,10 @@ nobody even if a browser were to send it there.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
@@ -108,8 +110,20 @@ def _load_from_token(req) -> Account | None:
     return Account(user, via_token=True)
 
 
+class TokenAwareSessions(SecureCookieSessionInterface):
+    """No session cookie on a request that brought an Authorization header: an API client
+    authenticates each call with its token, and a cookie handed back would turn its next
+    calls into cookie-authenticated ones (subject to CSRF). Flask-Login's own recipe."""
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if request.headers.get("Authorization"):
+            return None
+        return super().save_session(app, session, response)
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.session_interface = TokenAwareSessions()
 
     @login_manager.unauthorized_handler
     def _unauthorized():
