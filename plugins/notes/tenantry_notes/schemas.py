@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -13,9 +14,26 @@ MAX_PAGE = 1_000_000
 MAX_PER_PAGE = 100
 
 
+#: What counts as blank around a title, spelled out so that Python, pydantic and the
+#: OpenAPI document's (ECMAScript) pattern agree on it.
+BLANK = " \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 Title = Annotated[
-    str, Field(min_length=1, max_length=200, description="Shown in lists; not blank.")
+    str,
+    Field(
+        min_length=1,
+        max_length=200,
+        pattern=f"^[^\\u0000]*[^{BLANK}\\u0000][^\\u0000]*$",
+        description="Shown in lists; not blank.",
+    ),
 ]
+_EDGES = re.compile(f"^[{BLANK}]+|[{BLANK}]+$")
+
+
+def trimmed(text: str) -> str:
+    """``text`` without blanks at either end (the same blanks the pattern above means)."""
+    return _EDGES.sub("", text)
+
+
 Tag = Annotated[str, Field(max_length=40)]
 Tags = Annotated[
     list[Tag],
@@ -29,7 +47,7 @@ Body = Annotated[str, Field(description="Markdown, rendered when the site allows
 
 
 class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     title: Title
     body: Body = ""
@@ -37,7 +55,7 @@ class NoteIn(BaseModel):
 
 
 class NotePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid")
 
     title: Title | None = None
     body: Body | None = None
