@@ -15,7 +15,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
@@ -97,7 +97,10 @@ class TenantView(ModelView):
 
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
-        form.slug.description = f"Its site will be at <slug>.{_root_host()}; fixed once created."
+        # Flask-Admin renders descriptions as HTML: escape the text.
+        form.slug.description = escape(
+            f"Its site will be at <slug>.{_root_host()}; fixed once created."
+        )
         return form
 
     def edit_form(self, obj: Any = None) -> Any:
