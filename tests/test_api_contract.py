@@ -80,6 +80,7 @@ def test_the_api_matches_its_openapi_document(served):
             "1",
             "--no-color",
         ],
+        cwd=folder,  # its cache (.schemathesis/) goes there, not into the checkout
         capture_output=True,
         text=True,
         timeout=MAX_SECONDS + 60,
