@@ -12,11 +12,11 @@ row-level security is brought in line with the metadata (see tenancy.rls).
 
 from typing import Any
 
+from alembic import context
 from sqlalchemy import pool
 
-from alembic import context
 from tenantry.app import load_models
-from tenantry.db import Base, make_engine
+from tenantry.db import Base, UtcDateTime, make_engine
 from tenantry.settings import load_settings
 from tenantry.tenancy import rls
 
@@ -27,6 +27,14 @@ if core_only:  # the plain `alembic` command
     settings = load_settings()
     load_models(settings)
     config.set_main_option("sqlalchemy.url", settings.effective_migrations_url.replace("%", "%%"))
+
+
+def render_item(kind: str, item: Any, _autogen_context: Any) -> str | bool:
+    """Revisions spell UtcDateTime as the column type it is in the database, so they
+    import nothing from tenantry."""
+    if kind == "type" and isinstance(item, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def core_tables_only(_object: Any, name: str | None, kind: str, *_rest: Any) -> bool:
@@ -44,6 +52,7 @@ def run_migrations_online() -> None:
             transaction_per_migration=True,
             compare_type=True,
             include_object=core_tables_only if core_only else None,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

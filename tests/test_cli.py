@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import click
 import pytest
-from click.testing import Result
+from click.testing import CliRunner, Result
 from flask import Flask
 from sqlalchemy import func, select
 
+import tenantry
 from tenantry.auth.models import User
 from tenantry.testing import PASSWORD
 
@@ -481,3 +487,160 @@ def test_plugins_list_shows_each_installed_plugin_and_its_tenant_count(run, make
     notes = next(line for line in lines if line.startswith("notes "))
     assert "loaded" in notes
     assert notes.split()[4] == "2"
+
+
+# --- listing and showing ------------------------------------------------------------------------
+
+
+def test_users_list_shows_only_that_tenants_accounts(run, make_tenant, make_user):
+    acme, globex = make_tenant("acme"), make_tenant("globex")
+    make_user(acme, "ann@acme.test", role="admin")
+    make_user(globex, "gus@globex.test")
+    result = run("users", "list", "--tenant", "acme")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["EMAIL", "NAME", "ROLE", "ACTIVE", "CREATED"]
+    assert lines[1].split()[:4] == ["ann@acme.test", "ann", "admin", "yes"]
+    assert "gus@globex.test" not in result.output
+
+
+def test_users_list_of_an_unknown_tenant_fails_cleanly(run):
+    assert_clean_failure(run("users", "list", "--tenant", "nobody"), "no tenant with slug")
+
+
+def test_operators_list_shows_every_operator(run, make_operator):
+    make_operator("op@platform.test")
+    result = run("operators", "list")
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[1].split()[:2] == ["op@platform.test", "yes"]
+
+
+def test_tenants_show_tells_addresses_zone_plugins_and_rows(run, make_tenant, make_user):
+    acme = make_tenant("acme", name="Acme Corp", plugins=["notes"])
+    make_user(acme)
+    run("domains", "add", "shop.acme.test", "--tenant", "acme")
+    result = run("tenants", "show", "acme")
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert out.startswith("acme: Acme Corp")
+    assert "http://acme.localhost/" in out
+    assert "domain:    shop.acme.test" in out
+    assert "time zone: UTC" in out
+    assert "    notes" in out and "tasks" not in out.split("rows:")[0]
+    assert "tenantry_user: 1" in out
+
+
+def test_tenants_show_of_an_unknown_slug_fails_cleanly(run):
+    assert_clean_failure(run("tenants", "show", "nobody"), "no tenant with slug 'nobody'")
+
+
+# --- the command itself -------------------------------------------------------------------------
+
+
+def _commands(command: Any, path: str = "tenantry") -> list[tuple[str, Any]]:
+    found = [(path, command)]
+    for name, sub in getattr(command, "commands", {}).items():
+        found += _commands(sub, f"{path} {name}")
+    return found
+
+
+def test_every_command_and_option_has_help_text():
+    from tenantry.cli import cli
+
+    missing = []
+    for path, command in _commands(cli):
+        if not (command.help or "").strip():
+            missing.append(path)
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{path} {param.opts[0]}")
+    assert missing == []
+
+
+def test_help_is_tenantrys_own_without_flasks_generic_options():
+    from tenantry.cli import cli
+
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    assert "Run and manage a Tenantry platform" in result.output
+    for flask_option in ("--app", "--env-file", "--debug"):
+        assert flask_option not in result.output
+
+
+def test_version_names_tenantry_and_each_installed_plugin():
+    from tenantry.cli import cli
+
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == f"tenantry {tenantry.__version__}"
+    assert "plugin notes: tenantry-notes" in result.output
+    assert "plugin tasks: tenantry-tasks" in result.output
+    assert "Flask" not in result.output
+
+
+def test_plugins_new_elsewhere_writes_only_the_plugin(tmp_path, monkeypatch):
+    from tenantry.cli import cli
+
+    for key in [k for k in os.environ if k.startswith("TENANTRY_")]:
+        monkeypatch.delenv(key)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["plugins", "new", "gadgets"])
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tenantry-gadgets"]
+
+
+def _script(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "tenantry"), *args],
+        cwd=cwd,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_run_from_another_folder_uses_the_project_not_a_new_database(tmp_path):
+    project = tmp_path / "project"
+    (project / "settings").mkdir(parents=True)
+    (project / "settings" / "default.toml").write_text('env = "development"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    upgraded = _script(["db", "upgrade"], elsewhere, TENANTRY_HOME=str(project))
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (project / "instance" / "tenantry.db").is_file()
+    assert (project / "instance" / "secret_key").is_file()
+    created = _script(["tenants", "create", "acme"], elsewhere, TENANTRY_HOME=str(project))
+    assert created.returncode == 0, created.stderr
+    listed = _script(["tenants", "list"], project / "settings")  # found from a subfolder
+    assert "acme" in listed.stdout, listed.stderr
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_home_that_is_not_a_folder_is_one_clear_line(tmp_path):
+    result = _script(["tenants", "list"], tmp_path, TENANTRY_HOME=str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "TENANTRY_HOME" in result.stderr and "not a folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_enables_plugins_only_when_it_creates_the_demo_tenant(app, run):
+    from tenantry.db import db
+    from tenantry.plugins import enablement
+    from tenantry.plugins.runtime import runtime
+    from tenantry.tenancy import lifecycle
+
+    app.extensions["tenantry.settings"].env = "development"
+    try:
+        assert run("demo").exit_code == 0
+        with app.app_context():
+            demo = lifecycle.find(db.session, "demo")
+            enablement.disable(db.session, runtime().registry, demo, "tasks")
+            db.session.commit()
+        again = run("demo")
+        assert again.exit_code == 0, again.output
+        listing = run("tenants", "show", "demo").output.split("rows:")[0]
+        assert "notes" in listing and "tasks" not in listing
+    finally:
+        app.extensions["tenantry.settings"].env = "test"

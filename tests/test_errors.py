@@ -262,3 +262,34 @@ def test_an_unreachable_database_answers_503_not_500(tmp_path):
     response = client_for(app, "acme.localhost").get("/")
     assert response.status_code == 503
     assert "database is unavailable" in response.get_data(as_text=True)
+
+
+# --- a host with no usable site, and the JSON error shape ------------------------------------
+
+
+def test_an_unknown_site_points_at_the_platform_not_at_itself(app):
+    response = get_with_host(app, "nosuch.localhost", "/")
+    assert response.status_code == 404
+    body = response.get_data(as_text=True)
+    assert 'href="http://localhost/"' in body
+    assert "/login" not in body and 'href="/"' not in body
+
+
+def test_a_suspended_site_points_at_the_platform_and_offers_no_login(app, make_tenant):
+    make_tenant("acme", name="Acme Corp")
+    suspend(app, "acme", "suspended")
+    for path in ("/", "/login", "/notes/"):
+        response = get_with_host(app, "acme.localhost", path)
+        assert response.status_code == 403
+        body = response.get_data(as_text=True)
+        assert "Acme Corp is suspended" in body
+        assert 'href="http://localhost/"' in body
+        assert "/login" not in body
+
+
+def test_a_wrong_method_answers_405_with_allow_in_the_one_json_shape(make_tenant, tenant_client):
+    client = tenant_client(make_tenant("acme", plugins=["notes"]))
+    response = client.open("/api/openapi.json", method="DELETE")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert set(response.json) == {"error", "message", "status"}

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 21:12:28.760133
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "0001"

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.2.0"
 
 # Bound now, not lazily: the submodule tenantry.db would otherwise shadow the object db.
-from tenantry.db import Base, db
+from tenantry.db import Base, UtcDateTime, db
 
 #: Public name -> the module that defines it, imported on first use.
 _PUBLIC = {
@@ -44,13 +44,15 @@ _PUBLIC = {
     "members_only": "tenantry.auth",
     # the audit log: a plugin's own events
     "audit": "tenantry.auditlog",
+    # JSON APIs: a view's contract, checked and described in the site's OpenAPI document
+    "api_operation": "tenantry.jsonapi",
     # refusals, shown the same way by pages, API, admins and CLI
     "Refused": "tenantry.errors",
     "ValidationFailed": "tenantry.errors",
     # the application
     "create_app": "tenantry.app",
 }
-__all__ = sorted([*_PUBLIC, "Base", "db"])
+__all__ = sorted([*_PUBLIC, "Base", "UtcDateTime", "db"])
 
 if TYPE_CHECKING:
     from tenantry.app import create_app
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from tenantry.auth import members_only
     from tenantry.auth.models import User
     from tenantry.errors import Refused, ValidationFailed
+    from tenantry.jsonapi import api_operation
     from tenantry.pagination import Page, paginate
     from tenantry.plugins.contract import NavItem, Plugin, Slot
     from tenantry.plugins.runtime import plugin_settings

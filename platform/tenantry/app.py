@@ -10,6 +10,7 @@ import logging
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 from tenantry import auditlog, error_pages, health, mail, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
@@ -29,7 +30,7 @@ from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
 from tenantry.settings import Settings, load_settings
-from tenantry.tenancy import gate
+from tenantry.tenancy import gate, timezones
 from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
@@ -62,6 +63,19 @@ def load_models(settings: Settings) -> PluginRegistry:
     return registry
 
 
+class KeyConverter(IntegerConverter):
+    """``<int:...>`` in every route, the core's and plugins': a number past the largest key
+    a database integer holds reads as 0, which no row has, so the view answers its usual
+    404 rather than the database failing. (Refusing it in the converter would make
+    werkzeug answer 405 for some methods.)"""
+
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        return number if number <= self.LARGEST else 0
+
+
 def trusted_hosts(root: str) -> list[str]:
     """The root host and its subdomains, with and without the DNS trailing dot."""
     return [root, f".{root}", f"{root}.", f".{root}."]
@@ -71,10 +85,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     requestlog.configure_logging(settings)
     app = Flask("tenantry", instance_path=str(settings.instance_path.resolve()))
+    app.url_map.converters["int"] = KeyConverter
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
-        SESSION_COOKIE_NAME="tenantry_session",
+        SESSION_COOKIE_NAME=security.SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.secure_cookies,
@@ -99,6 +114,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     app.jinja_env.globals["current_tenant"] = current_tenant
+    app.jinja_env.filters["when"] = timezones.when
 
     error_pages.init_app(app)
     health.init_app(app)

@@ -26,11 +26,11 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, String, insert
+from sqlalchemy import JSON, ForeignKey, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tenantry import signals
-from tenantry.db import Base, db
+from tenantry.db import Base, UtcDateTime, db
 from tenantry.tenancy.context import TenantRef, all_tenants, get_tenant, tenant_context
 from tenantry.tenancy.mixins import TENANT_TABLE, TenantScoped
 from tenantry.tenancy.models import utcnow
@@ -98,7 +98,7 @@ class AuditEntry(TenantScoped, Base):
     tenant_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
         ForeignKey(f"{TENANT_TABLE}.id", ondelete="CASCADE"), nullable=True
     )
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))
     actor_id: Mapped[int | None]
     actor_label: Mapped[str] = mapped_column(String(254))

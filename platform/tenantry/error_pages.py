@@ -1,16 +1,28 @@
-"""Error pages: the base layout for browsers, JSON for API clients, never a traceback."""
+"""Error pages: the base layout for browsers, JSON for API clients, never a traceback.
+
+A Host with no usable site (unknown, deleted, suspended) gets a page of its own
+that points at the platform's root host: any link to this host's pages would
+answer with the same error.
+"""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from werkzeug.exceptions import (
+    Conflict,
+    HTTPException,
+    InternalServerError,
+    ServiceUnavailable,
+)
 
-from tenantry.tenancy.errors import NoTenantError, TenantViolation
+from tenantry.errors import Refused, ValidationFailed
+from tenantry.jsonapi import Invalid, error_body
+from tenantry.tenancy.errors import NoSiteHere, NoTenantError, SiteSuspended, TenantViolation
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +32,26 @@ def wants_json() -> bool:
     return best == "application/json" or "/api/" in request.path
 
 
+def platform_url() -> str:
+    """The platform's root host, where a visitor of a missing site can go on."""
+    settings = current_app.extensions["tenantry.settings"]
+    return f"{request.scheme}://{settings.server_name}/"
+
+
 def render_error(error: HTTPException):
     code = error.code or 500
+    # The exception's own headers stay (405's Allow, 401's WWW-Authenticate...).
+    headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
     if wants_json():
-        return {"error": error.name, "message": error.description, "status": code}, code
+        errors = error.errors if isinstance(error, Invalid) else None
+        return error_body(error.name, error.description or "", code, errors), code, headers
     if request_ctx.url_adapter is None:
         # The Host was refused before routing: no URLs can be built, so no layout.
-        return render_template("error_bare.html", error=error, code=code), code
-    return render_template("error.html", error=error, code=code), code
+        return render_template("error_bare.html", error=error, code=code), code, headers
+    if isinstance(error, NoSiteHere | SiteSuspended):
+        page = render_template("error_site.html", error=error, code=code, platform=platform_url())
+        return page, code, headers
+    return render_template("error.html", error=error, code=code), code, headers
 
 
 def _unhandled(error: Exception):
@@ -38,6 +62,10 @@ def _unhandled(error: Exception):
         return render_error(
             ServiceUnavailable(description="The database is unavailable. Try again shortly.")
         )
+    if isinstance(error, ValidationFailed) and wants_json():
+        return render_error(Invalid(error.errors))
+    if isinstance(error, Refused) and wants_json():
+        return render_error(Conflict(description=str(error)))
     if isinstance(error, NoTenantError | TenantViolation):
         log.error("tenant isolation stopped a request: %s", error)
     else:

@@ -12,6 +12,7 @@ from tenantry.settings import Settings
 
 csrf = CSRFProtect()
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SESSION_COOKIE = "tenantry_session"
 
 
 def csp_nonce() -> str:
@@ -30,10 +31,15 @@ def protect_forms() -> None:
     """before_request: every unsafe request carries the session's CSRF token.
 
     Browsers cannot attach an Authorization header cross-site without CORS, so
-    token-authenticated API calls need no CSRF token; everything else does.
+    token-authenticated API calls need no CSRF token. An API call with no session
+    cookie has no authority to forge either: it goes on, to be answered 401 like
+    any unauthenticated call. Everything else needs the token.
     """
-    if request.method in UNSAFE_METHODS and not request.headers.get("Authorization"):
-        csrf.protect()
+    if request.method not in UNSAFE_METHODS or request.headers.get("Authorization"):
+        return
+    if "/api/" in request.path and SESSION_COOKIE not in request.cookies:
+        return
+    csrf.protect()
 
 
 def response_headers(settings: Settings) -> Callable[[Response], Response]:

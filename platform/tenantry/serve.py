@@ -12,6 +12,31 @@ class ServeError(Exception):
     """The server could not start; the message says what to change."""
 
 
+def _address(settings: Settings, slug: str | None = None) -> str:
+    """The address of the platform (or of tenant ``slug``) as a browser reaches it."""
+    scheme = "https" if settings.secure_cookies else "http"
+    host = f"{slug}.{settings.server_name}" if slug else settings.server_name
+    return f"{scheme}://{host}/"
+
+
+def banner(settings: Settings) -> list[str]:
+    """What the server prints on start: where it listens, and URLs that answer there.
+
+    The socket address itself is not a URL to open: the app answers only its root
+    host and the tenants' hosts (others get 400), so only those are printed as links.
+    """
+    root = _address(settings)
+    lines = [
+        f"Tenantry ({settings.env}) listening on {settings.host}:{settings.port}",
+        f"  platform:       {root}",
+        f"  platform admin: {root}admin/",
+        f"  a tenant:       {_address(settings, '<slug>')}",
+    ]
+    if settings.env == "development":
+        lines.append(f"  the demo:       {_address(settings, 'demo')}  (after `tenantry demo`)")
+    return lines
+
+
 def serve(app: Flask, settings: Settings) -> None:
     try:
         server = create_server(
@@ -27,9 +52,6 @@ def serve(app: Flask, settings: Settings) -> None:
             f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; "
             "stop what uses it or set TENANTRY_PORT"
         ) from None
-    root = settings.server_name
-    print(f"Tenantry ({settings.env}) on http://{settings.host}:{settings.port}", flush=True)
-    print(f"  platform:       http://{root}/", flush=True)
-    print(f"  platform admin: http://{root}/admin/", flush=True)
-    print(f"  a tenant:       http://<slug>.{root}/  (demo: http://demo.{root}/)", flush=True)
+    for line in banner(settings):
+        print(line, flush=True)
     server.run()

@@ -3,6 +3,11 @@
 Sources, highest first: keyword arguments, environment (``TENANTRY_*``, nested
 with ``__``), ``.env``, ``settings/<env>.toml``, ``settings/default.toml``.
 This module is the only place that reads the environment or ``.env``.
+
+The files live in the project's home folder, found the same way from any working
+directory (``project_home``); relative paths in the settings (the instance folder,
+a SQLite file) are relative to it, so a command run elsewhere never starts a second,
+empty database there.
 """
 
 from __future__ import annotations
@@ -18,14 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from limits import parse
-from pydantic import (
-    BaseModel,
-    Field,
-    SecretStr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,8 +31,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 from pydantic_settings import SettingsError as SourceError
+from sqlalchemy.engine import make_url
 
 ENV_PREFIX = "TENANTRY_"
+HOME_VARIABLE = ENV_PREFIX + "HOME"
+#: Where this package was installed from, when that is a checkout (an editable install).
+CHECKOUT = Path(__file__).resolve().parents[2]
 
 
 class SettingsError(Exception):
@@ -85,7 +87,11 @@ class Settings(BaseSettings):
     migrations_database_url: str | None = Field(
         default=None, description="The owning role used by `db upgrade`; defaults to database_url."
     )
-    server_name: str = Field(default="localhost:8000", description="The root host (host[:port]).")
+    server_name: str = Field(
+        default="",
+        description="The root host (host[:port]); default localhost:<port>, so the printed "
+        "URLs work on a laptop whatever the port.",
+    )
     trusted_hosts: list[str] | None = Field(
         default=None,
         description="Hosts accepted at all; default: the root host and its subdomains. "
@@ -176,9 +182,15 @@ class Settings(BaseSettings):
     @field_validator("server_name")
     @classmethod
     def _plain_host(cls, value: str) -> str:
-        if "/" in value or not value or value != value.strip().lower():
+        if "/" in value or value != value.strip().lower():
             raise ValueError("expected a lowercase host[:port] such as 'example.com'")
         return value
+
+    @model_validator(mode="after")
+    def _default_root_host(self) -> Settings:
+        if not self.server_name:
+            self.server_name = f"localhost:{self.port}"
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -259,8 +271,42 @@ def parse_mail_url(url: str) -> MailServer:
     )
 
 
+def project_home() -> Path | None:
+    """The folder holding the project's ``settings/`` (and ``.env`` and ``instance/``).
+
+    ``TENANTRY_HOME`` when set; else the nearest folder at or above the working directory
+    that has a ``settings/`` folder; else the checkout this package was installed from.
+    None when there is none of these (an installed package run outside any project).
+    """
+    named = os.environ.get(HOME_VARIABLE)
+    if named:
+        home = Path(named).expanduser()
+        if not home.is_dir():
+            raise SettingsError(
+                f"invalid settings:\n  {HOME_VARIABLE} = {named!r}: not a folder; "
+                "point it at your project's folder (the one holding settings/)"
+            )
+        return home.resolve()
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "settings").is_dir():
+            return folder
+    if (CHECKOUT / "settings").is_dir():
+        return CHECKOUT
+    return None
+
+
 def settings_dir() -> Path:
-    return Path(os.environ.get(ENV_PREFIX + "SETTINGS_DIR", "settings"))
+    named = os.environ.get(ENV_PREFIX + "SETTINGS_DIR")
+    if named:
+        return Path(named)
+    home = project_home()
+    return home / "settings" if home else Path("settings")
+
+
+def dotenv_path() -> Path:
+    home = project_home()
+    return home / ".env" if home else Path(".env")
 
 
 def _env_name(init_settings: PydanticBaseSettingsSource, dotenv: PydanticBaseSettingsSource) -> str:
@@ -296,9 +342,10 @@ def _toml_sources(
 
 def _dotenv() -> dict[str, str]:
     """``.env`` as upper-case keys (what pydantic-settings reads, case-insensitively)."""
-    if not Path(".env").is_file():
+    path = dotenv_path()
+    if not path.is_file():
         return {}
-    return {key.upper(): value or "" for key, value in dotenv_values(".env").items()}
+    return {key.upper(): value or "" for key, value in dotenv_values(path).items()}
 
 
 def _named(env_key: str, keys: Any) -> list[str]:
@@ -354,12 +401,14 @@ def _format_source_error(error: SourceError, overrides: dict[str, Any]) -> str:
 
 def load_settings(**overrides: Any) -> Settings:
     """Build and check the settings, or raise SettingsError with a message for a human."""
+    home = project_home()
     try:
-        settings = Settings(**overrides)
+        settings = Settings(_env_file=dotenv_path(), **overrides)  # type: ignore[call-arg]
     except ValidationError as error:
         raise SettingsError(_format_errors(error, overrides)) from None
     except SourceError as error:
         raise SettingsError(_format_source_error(error, overrides)) from None
+    _anchor_paths(settings, home)
     if settings.secret_key is None:
         if settings.env == "production":
             raise SettingsError(
@@ -368,6 +417,36 @@ def load_settings(**overrides: Any) -> Settings:
             )
         settings.secret_key = SecretStr(_development_secret(settings.instance_path))
     return settings
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL (None for other databases and in-memory SQLite)."""
+    if not url.startswith("sqlite"):
+        return None
+    database = make_url(url).database
+    return Path(database) if database and database != ":memory:" else None
+
+
+def _anchor_paths(settings: Settings, home: Path | None) -> None:
+    """Relative paths (the instance folder, a SQLite file) are relative to the project's home.
+
+    Without a home, only a database that already exists under the working directory is
+    used: creating one there would be a second project nobody asked for.
+    """
+    database = _sqlite_file(settings.database_url)
+    relative = database is not None and not database.is_absolute()
+    if home is None:
+        if relative and not database.exists():  # type: ignore[union-attr]
+            raise SettingsError(
+                "no Tenantry project here: set TENANTRY_HOME to your project's folder (the "
+                "one holding settings/), run inside it, or set TENANTRY_DATABASE_URL in full"
+            )
+        return
+    if not settings.instance_path.is_absolute():
+        settings.instance_path = home / settings.instance_path
+    if relative:
+        anchored = make_url(settings.database_url).set(database=str(home / database))  # type: ignore[operator]
+        settings.database_url = anchored.render_as_string(hide_password=False)
 
 
 def _development_secret(instance_path: Path) -> str:

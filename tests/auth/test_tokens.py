@@ -72,3 +72,14 @@ def test_a_revoked_token_stops_working(app, client):
 
 def test_tokens_page_needs_a_tenant_user(app):
     assert client_for(app, "localhost").get("/account/tokens").status_code == 302
+
+
+def test_a_token_call_gets_no_session_cookie_and_a_cookieless_call_gets_401(app, client):
+    secret = create_token(client)
+    program = client_for(app, "acme.localhost")
+    response = program.get("/notes/api/notes", headers={"Authorization": f"Bearer {secret}"})
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    nobody = client_for(app, "acme.localhost").post("/notes/api/notes", json={"title": "x"})
+    assert nobody.status_code == 401  # not a CSRF refusal: there is no session to forge
+    assert nobody.json["status"] == 401

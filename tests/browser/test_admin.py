@@ -30,7 +30,7 @@ def test_tenant_admin_creates_a_user_through_the_admin_form(site, new_page, watc
     page.locator(".account").get_by_role("link", name="Admin").click()
     expect(page).to_have_url(site.url(DEMO, "/manage/"))
     expect(page.get_by_role("heading", name="Demo — administration")).to_be_visible()
-    navbar = page.locator("nav.navbar")
+    navbar = page.get_by_role("navigation", name="Administration")
     expect(navbar.get_by_role("link", name="Users", exact=True)).to_be_visible()
     expect(navbar.get_by_role("link", name="Notes", exact=True)).to_be_visible()
 
@@ -43,7 +43,7 @@ def test_tenant_admin_creates_a_user_through_the_admin_form(site, new_page, watc
     page.locator("#password").fill("a-long-enough-password")
     page.get_by_role("button", name="Save", exact=True).click()
 
-    expect(page.locator(".alert-success")).to_contain_text("successfully created")
+    expect(page.locator(".flash-success")).to_have_text(f"User {email} created.")
     expect(page.get_by_role("cell", name=email, exact=True)).to_be_visible()
     watch.assert_clean()
 
@@ -59,20 +59,21 @@ def test_operator_creates_a_tenant_and_enables_tasks(site, new_page, watch):
     expect(page.get_by_test_id("tenants-active")).to_have_text(str(site.active_tenants()))
     site.screenshot(page, "platform-admin-dashboard")
 
-    page.locator("nav.navbar").get_by_role("link", name="Tenants", exact=True).click()
+    menu = page.get_by_role("navigation", name="Administration")
+    menu.get_by_role("link", name="Tenants", exact=True).click()
     page.get_by_role("link", name="Create", exact=True).click()
     slug = site.unique("acme")
     page.locator("#slug").fill(slug)
     page.locator("#name").fill("Acme Widgets")
     page.locator("#status").select_option("active")
     page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".alert-success")).to_contain_text("successfully created")
+    expect(page.locator(".flash-success")).to_have_text(f"Tenant {slug} created.")
 
     page.get_by_role("link", name=slug, exact=True).click()  # the slug links to its plugins
     expect(page.get_by_role("heading", name="Plugins of Acme Widgets")).to_be_visible()
     tasks, notes = page.locator('[data-plugin="tasks"]'), page.locator('[data-plugin="notes"]')
     tasks.get_by_role("button", name="Enable").click()
-    expect(page.locator(".alert-success")).to_contain_text("Enabled: notes, tasks.")
+    expect(page.locator(".flash-success")).to_contain_text("Enabled: notes, tasks.")
     expect(tasks.locator(".badge", has_text="enabled")).to_be_visible()
     expect(notes.locator(".badge", has_text="enabled")).to_be_visible()
     site.screenshot(page, "tenant-plugins")
@@ -101,7 +102,7 @@ def test_delete_in_the_tenant_admin_asks_first(site, page, watch):
 
     page.once("dialog", lambda dialog: dialog.accept())
     row.get_by_title("Delete Record").click()
-    expect(page.locator(".alert-success")).to_contain_text("successfully deleted")
+    expect(page.locator(".flash-success")).to_have_text(f"User {doomed} deleted.")
     expect(row).to_have_count(0)
     watch.assert_clean()
 
@@ -118,7 +119,7 @@ def test_operator_suspends_a_tenant_with_a_bulk_action(site, new_page, watch):
     page.once("dialog", lambda dialog: dialog.accept())  # "Suspend the selected tenants? ..."
     page.get_by_role("link", name="Suspend", exact=True).click()
 
-    expect(page.locator(".alert-success")).to_contain_text("1 tenant(s) suspended.")
+    expect(page.locator(".flash-success")).to_contain_text("1 tenant(s) suspended.")
     expect(row.get_by_role("cell", name="suspended", exact=True)).to_be_visible()
     watch.assert_clean()
     visitor = new_page()

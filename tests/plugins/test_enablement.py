@@ -36,7 +36,7 @@ def change(app: Flask, slug: str, action: str, plugin: str) -> Any:
 
 
 def nav_links(body: str) -> list[str]:
-    nav = re.search(r'<nav class="nav">(.*?)</nav>', body, re.S)
+    nav = re.search(r'<nav class="nav"[^>]*>(.*?)</nav>', body, re.S)
     assert nav, "no navigation in the page"
     return re.findall(r'href="([^"]+)"', nav.group(1))
 

@@ -12,23 +12,35 @@ API and the CLI.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
+from enum import Enum
 from typing import Any
 
-from flask import abort, flash, has_app_context, redirect, request, url_for
+from flask import abort, flash, get_flashed_messages, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
+from flask_admin.babel import gettext
 from flask_admin.contrib.sqla import ModelView as SqlaModelView
+from flask_admin.contrib.sqla.filters import FilterConverter as SqlaFilterConverter
+from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.model import filters as admin_filters
+from flask_admin.model import form as admin_form
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
+from wtforms import PasswordField
 from wtforms.fields.core import UnboundField
+from wtforms.validators import InputRequired, Length, Optional
 
 from tenantry import mail
+from tenantry.auth.models import MIN_PASSWORD_LENGTH
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.plugins.runtime import is_enabled, runtime
 from tenantry.tenancy.context import get_tenant
 from tenantry.tenancy.models import Tenant
+from tenantry.tenancy.timezones import when
 
 PLATFORM = "platform"
 TENANT = "tenant"
@@ -57,6 +69,25 @@ class _CurrentSession:
 session_proxy: Any = _CurrentSession()
 
 
+#: Flask-Admin's own success flashes, which say nothing about what was written: every
+#: write through ``ModelView`` flashes its own sentence instead, and these are dropped.
+GENERIC_FLASHES = (
+    "Record was successfully created.",
+    "Record was successfully saved.",
+    "Record was successfully deleted.",
+)
+
+
+def admin_messages() -> list[tuple[str, str]]:
+    """The flashed messages an admin page shows: Flask-Admin's generic ones left out."""
+    generic = {gettext(text) for text in GENERIC_FLASHES}
+    return [
+        (category, message)
+        for category, message in get_flashed_messages(with_categories=True)
+        if message not in generic
+    ]
+
+
 def may_open(view: BaseView) -> bool:
     admin = getattr(view, "admin", None)
     scope = getattr(admin, "tenantry_scope", None)
@@ -80,6 +111,53 @@ def tenant_column(_view: Any, _context: Any, model: Any, _name: str) -> str:
     """Column formatter for platform views: the slug of the row's tenant."""
     tenant = db.session.get(Tenant, model.tenant_id)  # identity map: one query per tenant
     return tenant.slug if tenant else "?"
+
+
+def _moment(_view: Any, value: datetime, _name: str) -> Markup:
+    return when(value)
+
+
+def _yes_no(_view: Any, value: bool, _name: str) -> str:
+    return "Yes" if value else "No"
+
+
+def _nothing(_view: Any, _value: None, _name: str) -> str:
+    return ""
+
+
+def _member(_view: Any, value: Enum, _name: str) -> str:
+    return str(value.value)
+
+
+#: How a value reads in lists and details: times in the tenant's zone to the minute,
+#: words for booleans, nothing for an empty optional field (never "None" or "null").
+FORMATTERS: dict[type, Callable[..., Any]] = {
+    type(None): _nothing,
+    bool: _yes_no,
+    datetime: _moment,
+    Enum: _member,
+    list: lambda _v, values, _n: ", ".join(str(v) for v in values),
+}
+
+
+#: Labels of the columns many views share ("Created", not Flask-Admin's "Created At").
+COLUMN_LABELS = {"created_at": "Created", "updated_at": "Updated", "tenant_id": "Tenant"}
+
+
+class FilterConverter(SqlaFilterConverter):
+    """Flask-Admin's filters, which know column types by class name: UtcDateTime is a datetime."""
+
+    @admin_filters.convert("utcdatetime")
+    def conv_utc_datetime(self, column: Any, name: str, **kwargs: Any) -> Any:
+        return self.conv_datetime(column, name, **kwargs)
+
+
+class ModelConverter(AdminModelConverter):
+    """Flask-Admin's form fields by column type: UtcDateTime is edited as a datetime."""
+
+    @admin_form.converts("UtcDateTime")
+    def conv_utc_datetime(self, field_args: Any, **extra: Any) -> Any:
+        return self.convert_datetime(field_args, **extra)
 
 
 class SecureView:
@@ -119,6 +197,19 @@ class ModelView(SecureView, SqlaModelView):
     page_size = 25
     can_view_details = True
     can_export = False
+    column_type_formatters = FORMATTERS
+    # Secrets and cache bookkeeping never show in a details page.
+    column_details_exclude_list = ("password_hash", "token_hash", "revision")
+    column_type_formatters_detail = FORMATTERS
+    filter_converter = FilterConverter()
+    model_form_converter = ModelConverter
+    #: What a successful write says, ``{name}`` being the record's ``str()``. Views
+    #: override it with sentences that name the kind of record ("Tenant {name} created.").
+    done_messages: dict[str, str] = {
+        "create": "{name} created.",
+        "update": "{name} saved.",
+        "delete": "{name} deleted.",
+    }
 
     def __init__(
         self, model: type, name: str | None = None, endpoint: str | None = None, **kwargs: Any
@@ -135,6 +226,12 @@ class ModelView(SecureView, SqlaModelView):
                     v for v in unbound.kwargs["validators"] if not isinstance(v, Unique)
                 ]
         return form_class
+
+    def get_column_name(self, field: str) -> str:
+        """The view's own label, else ours for the columns every view shares, else Flask-Admin's."""
+        if self.column_labels and field in self.column_labels:
+            return self.column_labels[field]
+        return COLUMN_LABELS.get(field) or super().get_column_name(field)
 
     # --- the write path: override these three --------------------------------------------
 
@@ -161,14 +258,25 @@ class ModelView(SecureView, SqlaModelView):
     def create_model(self, form: Any) -> Any:
         created: list[Any] = []
         if self._write("create", form, lambda: created.append(self.create(form))):
+            self._done("create", created[0])
             return created[0]
         return False
 
     def update_model(self, form: Any, model: Any) -> bool:
-        return self._write("update", form, lambda: self.update(form, model))
+        if self._write("update", form, lambda: self.update(form, model)):
+            self._done("update", model)
+            return True
+        return False
 
     def delete_model(self, model: Any) -> bool:
-        return self._write("delete", None, lambda: self.delete(model))
+        name = str(model)  # before the row is gone
+        if self._write("delete", None, lambda: self.delete(model)):
+            flash(self.done_messages["delete"].format(name=name), "success")
+            return True
+        return False
+
+    def _done(self, verb: str, model: Any) -> None:
+        flash(self.done_messages[verb].format(name=model), "success")
 
     def _write(self, verb: str, form: Any, work: Callable[[], Any]) -> bool:
         session = db.session
@@ -202,6 +310,32 @@ class ModelView(SecureView, SqlaModelView):
 
     def get_list(self, page: Any, *args: Any, **kwargs: Any) -> Any:
         return super().get_list(max(page, 0) if page is not None else None, *args, **kwargs)
+
+
+class PasswordOnCreate:
+    """Mixin for a view whose form has a ``password`` field (``password_field()``): on the
+    create form it is required; on the edit form, leaving it empty keeps the password."""
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)  # type: ignore[misc]
+        form.password.validators = [InputRequired(), Length(min=MIN_PASSWORD_LENGTH)]
+        form.password.flags.required = True
+        form.password.description = f"At least {MIN_PASSWORD_LENGTH} characters."
+        return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)  # type: ignore[misc]
+        form.password.description = "Leave empty to keep the current password."
+        return form
+
+
+def password_field() -> PasswordField:
+    """The ``password`` extra field of a ``PasswordOnCreate`` view."""
+    return PasswordField(
+        "Password",
+        validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
+        render_kw={"autocomplete": "new-password"},
+    )
 
 
 def _show_on_form(form: Any, error: ValidationFailed) -> None:

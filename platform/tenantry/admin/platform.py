@@ -14,26 +14,33 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from tenantry import mail
 from tenantry.admin import plugin_forms
 from tenantry.admin.audit import PlatformAuditLogView
-from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
+from tenantry.admin.base import (
+    AdminPage,
+    IndexView,
+    ModelView,
+    PasswordOnCreate,
+    password_field,
+    tenant_column,
+)
 from tenantry.admin.invitations import InvitationsPage
 from tenantry.auditlog import AuditEntry
 from tenantry.auth import accounts, invitations, resets
 from tenantry.auth.forms import EMAIL_SHAPE
-from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, Role, User
+from tenantry.auth.models import Operator, Role, User
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.links import site_url
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
-from tenantry.tenancy import lifecycle
+from tenantry.tenancy import lifecycle, timezones
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus
 
 
@@ -71,15 +78,37 @@ def _site_link(_view: Any, _context: Any, model: Tenant, _name: str) -> Markup:
 
 
 class TenantView(ModelView):
-    column_list = ("slug", "name", "status", "site", "domains", "purge_after", "created_at")
+    column_list = (
+        "slug",
+        "name",
+        "status",
+        "site",
+        "domains",
+        "timezone",
+        "purge_after",
+        "created_at",
+    )
     column_labels = {"purge_after": "Purged after"}
+    # The revision is bookkeeping for caches, not something an operator acts on.
+    column_details_list = (
+        "slug",
+        "name",
+        "status",
+        "domains",
+        "timezone",
+        "purge_after",
+        "created_at",
+    )
     column_searchable_list = ("slug", "name")
     column_filters = ("status", "created_at")
     column_default_sort = ("slug", False)
     # Flask-Admin renders form_extra_fields only when form_columns names them.
-    form_columns = ("slug", "name", "status", "first_admin")
-    form_overrides = {"status": SelectField}
-    form_args = {"status": {"choices": [TenantStatus.ACTIVE.value, TenantStatus.SUSPENDED.value]}}
+    form_columns = ("slug", "name", "status", "timezone", "first_admin")
+    form_overrides = {"status": SelectField, "timezone": SelectField}
+    form_args = {
+        "status": {"choices": [TenantStatus.ACTIVE.value, TenantStatus.SUSPENDED.value]},
+        "timezone": {"choices": timezones.names, "default": timezones.DEFAULT},
+    }
     form_extra_fields = {
         "first_admin": EmailField(
             "First admin's email",
@@ -89,27 +118,43 @@ class TenantView(ModelView):
     }
     can_delete = False  # deleting is two steps, on its own page (Delete tenant…)
     column_formatters = {
-        "slug": lambda v, c, m, n: Markup('<a href="{}">{}</a>').format(
-            url_for(".plugins", id=m.id), m.slug
+        "slug": lambda v, c, m, n: Markup('<a href="{}" title="Plugins of {}">{}</a>').format(
+            url_for(".plugins", id=m.id), m.slug, m.slug
         ),
         "site": _site_link,
     }
-    column_descriptions = {"slug": "Subdomain label; fixed once created. Click to manage plugins."}
+    column_descriptions = {
+        "slug": "The tenant's subdomain; it cannot change once the tenant exists.",
+        "timezone": "Times on the tenant's pages are shown in this zone.",
+    }
+    done_messages = {
+        "create": "Tenant {name} created.",
+        "update": "Tenant {name} saved.",
+        "delete": "Tenant {name} deleted.",
+    }
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        # Flask-Admin renders descriptions as HTML: escape the text.
+        form.slug.description = escape(
+            f"Its site will be at <slug>.{_root_host()}; fixed once created."
+        )
+        return form
 
     def edit_form(self, obj: Any = None) -> Any:
         form = super().edit_form(obj)
         del form.first_admin  # invite further admins from the tenant's own admin
         if obj is not None and obj.status == TenantStatus.DELETED:
             form.status.choices = [TenantStatus.DELETED.value]
-        return form
-
-    def on_form_prefill(self, form, id):
         form.slug.render_kw = {"readonly": True}
+        form.slug.description = "Fixed: it names the tenant's hosts."
+        return form
 
     def create(self, form: Any) -> Tenant:
         session = db.session
         tenant = lifecycle.create(session, form.slug.data, form.name.data)
         lifecycle.set_status(session, tenant, form.status.data or TenantStatus.ACTIVE)
+        lifecycle.set_timezone(session, tenant, form.timezone.data or timezones.DEFAULT)
         if form.first_admin.data:
             try:
                 invitations.invite(
@@ -133,6 +178,7 @@ class TenantView(ModelView):
         # The slug names hosts and is never edited.
         lifecycle.rename(db.session, model, form.name.data)
         lifecycle.set_status(db.session, model, form.status.data)
+        lifecycle.set_timezone(db.session, model, form.timezone.data)
 
     def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
         changed = 0
@@ -236,6 +282,11 @@ class DomainView(ModelView):
     column_searchable_list = ("hostname",)
     form_columns = ("tenant", "hostname")
     can_edit = False  # a domain moves by removing it and adding it to the other tenant
+    done_messages = {
+        "create": "Domain {name} added.",
+        "update": "Domain {name} saved.",
+        "delete": "Domain {name} removed.",
+    }
 
     def create(self, form: Any) -> Domain:
         return lifecycle.add_domain(db.session, form.tenant.data, form.hostname.data, _root_host())
@@ -246,6 +297,7 @@ class DomainView(ModelView):
 
 class UserView(ModelView):
     column_list = ("email", "tenant_id", "name", "role", "active", "created_at")
+    column_details_list = column_list
     column_labels = {"tenant_id": "Tenant"}
     column_formatters = {"tenant_id": tenant_column}
     column_searchable_list = ("email", "name")
@@ -254,6 +306,11 @@ class UserView(ModelView):
     form_overrides = {"role": SelectField}
     form_args = {"role": {"choices": [role.value for role in Role]}}
     can_create = False  # users are created inside their tenant (tenant admin or CLI)
+    done_messages = {
+        "create": "User {name} created.",
+        "update": "User {name} saved.",
+        "delete": "User {name} deleted.",
+    }
 
     def update(self, form: Any, model: User) -> None:
         accounts.update_user(
@@ -296,19 +353,18 @@ class UserView(ModelView):
         report_reset(len(users))
 
 
-class OperatorView(ModelView):
+class OperatorView(PasswordOnCreate, ModelView):
     column_list = ("email", "active", "created_at")
-    column_exclude_list = ("password_hash",)
+    column_details_list = ("email", "active", "created_at")
     # Flask-Admin renders form_extra_fields only when form_columns names them.
     form_columns = ("email", "active", "password")
     form_overrides = {"email": StringField}
     form_args = {"email": {"validators": [DataRequired(), Length(max=254)]}}
-    form_extra_fields = {
-        "password": PasswordField(
-            "Password",
-            validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
-            description="Required for a new operator; on an existing one, leave empty to keep it.",
-        )
+    form_extra_fields = {"password": password_field()}
+    done_messages = {
+        "create": "Operator {name} created.",
+        "update": "Operator {name} saved.",
+        "delete": "Operator {name} deleted.",
     }
 
     def create(self, form: Any) -> Operator:

@@ -36,7 +36,8 @@ def _kind(info: FieldInfo) -> str:
 
 
 def fields(model: type[BaseModel] | None, values: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the template needs per field: name, label, help, kind and the current value."""
+    """What the template needs per field: name, label, help, kind, whether it may be left
+    empty, and the current value (an empty optional field shows empty, never "null")."""
     if model is None:
         return []
     rows = []
@@ -53,6 +54,7 @@ def fields(model: type[BaseModel] | None, values: dict[str, Any]) -> list[dict[s
                 "label": info.title or name.replace("_", " ").capitalize(),
                 "help": info.description or "",
                 "kind": kind,
+                "optional": type(None) in get_args(info.annotation),
                 "value": value,
             }
         )

@@ -8,7 +8,7 @@ from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 
 from tenantry.admin import platform, tenant
-from tenantry.admin.base import PLATFORM, TENANT, IndexView, SecureView
+from tenantry.admin.base import PLATFORM, TENANT, IndexView, SecureView, admin_messages
 from tenantry.plugins.contract import admin_views
 from tenantry.plugins.registry import PluginRegistry
 from tenantry.security import csp_nonce
@@ -52,10 +52,11 @@ def _add(admin: ScopedAdmin, view: BaseView, plugin: str | None = None) -> None:
 
 
 def init_admin(app: Flask, registry: PluginRegistry) -> None:
+    app.jinja_env.globals["admin_messages"] = admin_messages
     operators = _admin(
         app,
         PLATFORM,
-        "Tenantry platform",
+        "Tenantry",
         "/admin",
         "admin",
         platform.Dashboard(url="/admin", endpoint="admin"),
@@ -65,7 +66,7 @@ def init_admin(app: Flask, registry: PluginRegistry) -> None:
     manage = _admin(
         app,
         TENANT,
-        "Admin",
+        "Tenant admin",
         "/manage",
         "manage",
         tenant.Dashboard(url="/manage", endpoint="manage"),

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import PasswordField, SelectField, StringField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms import SelectField, StringField
+from wtforms.validators import InputRequired, Length
 
 from tenantry.admin import plugin_forms
 from tenantry.admin.audit import AuditLogView
-from tenantry.admin.base import AdminPage, IndexView, ModelView
+from tenantry.admin.base import AdminPage, IndexView, ModelView, PasswordOnCreate, password_field
 from tenantry.admin.invitations import InvitationsPage
 from tenantry.auditlog import AuditEntry
 from tenantry.auth import accounts
 from tenantry.auth.forms import EMAIL_SHAPE
-from tenantry.auth.models import MIN_PASSWORD_LENGTH, Role, User
+from tenantry.auth.models import Role, User
 from tenantry.db import db
 from tenantry.errors import ValidationFailed
 from tenantry.plugins.runtime import runtime
+from tenantry.tenancy import lifecycle, timezones
 from tenantry.tenancy.context import current_tenant
-from tenantry.tenancy.lifecycle import find
 
 
 class Dashboard(IndexView):
@@ -43,8 +43,9 @@ class Dashboard(IndexView):
         )
 
 
-class TenantUserView(ModelView):
+class TenantUserView(PasswordOnCreate, ModelView):
     column_list = ("email", "name", "role", "active", "created_at")
+    column_details_list = ("email", "name", "role", "active", "created_at")
     column_searchable_list = ("email", "name")
     column_filters = ("role", "active")
     # Flask-Admin renders form_extra_fields only when form_columns names them.
@@ -54,12 +55,11 @@ class TenantUserView(ModelView):
         "role": {"choices": [role.value for role in Role]},
         "email": {"validators": [InputRequired(), EMAIL_SHAPE, Length(max=254)]},
     }
-    form_extra_fields = {
-        "password": PasswordField(
-            "Password",
-            validators=[Optional(), Length(min=MIN_PASSWORD_LENGTH)],
-            description="Required for a new account; on an existing one, leave empty to keep it.",
-        )
+    form_extra_fields = {"password": password_field()}
+    done_messages = {
+        "create": "User {name} created.",
+        "update": "User {name} saved.",
+        "delete": "User {name} deleted.",
     }
 
     def create(self, form: Any) -> User:
@@ -98,7 +98,7 @@ class PluginsPage(AdminPage):
     @expose("/", methods=("GET", "POST"))
     def index(self):
         registry = runtime().registry
-        tenant = find(db.session, current_tenant.slug)
+        tenant = lifecycle.find(db.session, current_tenant.slug)
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
             verb = request.form.get("do", "")
@@ -109,10 +109,37 @@ class PluginsPage(AdminPage):
         return self.render("tenantry_admin/tenant_site_plugins.html", **rows)
 
 
+class SitePage(AdminPage):
+    """Tenant admins choose how their site shows times (operators can too, on the tenant)."""
+
+    @expose("/", methods=("GET", "POST"))
+    def index(self):
+        tenant = lifecycle.find(db.session, current_tenant.slug)
+        chosen, error = tenant.timezone, None
+        if request.method == "POST":
+            chosen = request.form.get("timezone", "")
+            try:
+                lifecycle.set_timezone(db.session, tenant, chosen)
+                db.session.commit()
+            except ValidationFailed as refused:
+                db.session.rollback()
+                error = refused.errors["timezone"]
+            else:
+                flash(f"Times are now shown in {chosen}.", "success")
+                return redirect(url_for(".index"))
+        return self.render(
+            "tenantry_admin/site_settings.html",
+            timezones=timezones.names(),
+            chosen=chosen,
+            error=error,
+        )
+
+
 def views() -> list[Any]:
     return [
         TenantUserView(User, name="Users", endpoint="users"),
         InvitationsPage(name="Invitations", endpoint="invitations"),
         PluginsPage(name="Plugins", endpoint="plugins"),
+        SitePage(name="Site", endpoint="site"),
         AuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
     ]

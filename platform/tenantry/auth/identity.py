@@ -10,8 +10,10 @@ that sign-in's row exists.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
@@ -101,20 +103,27 @@ def _load_from_token(req) -> Account | None:
         return None
     user, token_id, last = found
     now = datetime.now(UTC)
-    if last is None or now - _aware(last) > LAST_USED_PRECISION:
+    if last is None or now - last > LAST_USED_PRECISION:
         # A write per API call would cost more than the call; minutes are precise enough.
         db.session.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
         db.session.commit()
     return Account(user, via_token=True)
 
 
-def _aware(moment: datetime) -> datetime:
-    """SQLite hands back naive datetimes; they were stored as UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+class TokenAwareSessions(SecureCookieSessionInterface):
+    """No session cookie on a request that brought an Authorization header: an API client
+    authenticates each call with its token, and a cookie handed back would turn its next
+    calls into cookie-authenticated ones (subject to CSRF). Flask-Login's own recipe."""
+
+    def save_session(self, app: Flask, session: Any, response: Any) -> None:
+        if request.headers.get("Authorization"):
+            return None
+        return super().save_session(app, session, response)
 
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.session_interface = TokenAwareSessions()
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -48,10 +48,7 @@ def _lifetime() -> timedelta:
 
 
 def is_expired(invitation: AnyInvitation) -> bool:
-    expires = invitation.expires_at
-    if expires.tzinfo is None:  # SQLite hands back naive datetimes, stored as UTC
-        expires = expires.replace(tzinfo=utcnow().tzinfo)
-    return expires <= utcnow()
+    return invitation.expires_at <= utcnow()
 
 
 def _model(tenant: Any | None) -> type[Invitation] | type[OperatorInvitation]:

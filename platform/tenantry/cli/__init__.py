@@ -1,20 +1,24 @@
-"""The ``tenantry`` command: a Flask CLI group bound to the application factory.
+"""The ``tenantry`` command: Tenantry's own click group, with an app built only when needed.
 
 Each command prints a message for a person on failure and exits non-zero,
 never a traceback. Commands that touch tenant data say their scope: a
 ``--tenant`` option enters that tenant's context; platform-wide commands
 open ``all_tenants()`` explicitly. One module per command group.
 
+Commands that use the app run inside its app context (Flask's ``AppGroup`` and
+``with_appcontext``); the app, and so the settings, are loaded only then, so
+``--help``, ``--version`` and ``plugins new`` work anywhere and write nothing.
 ``flask --app tenantry.cli`` reaches the same commands through Flask's own CLI.
 """
 
 from __future__ import annotations
 
 import sys
+from importlib.metadata import entry_points, version
 
 import click
 from flask import Flask
-from flask.cli import FlaskGroup
+from flask.cli import ScriptInfo
 
 from tenantry.app import create_app as create_web_app
 from tenantry.cli import accounts, database, demo, plugins, serve, tenants
@@ -30,6 +34,12 @@ COMMANDS: tuple[click.Command, ...] = (
     demo.demo_command,
     serve.serve_command,
 )
+HELP = """Run and manage a Tenantry platform: its database, tenants and their domains,
+accounts, plugins, and the web server.
+
+Settings come from settings/*.toml, .env and TENANTRY_* variables in the project's
+folder: TENANTRY_HOME, else the nearest folder above the working directory that has
+a settings/ folder, else the checkout Tenantry was installed from."""
 
 
 def add_commands(app: Flask) -> Flask:
@@ -44,19 +54,51 @@ def create_app(settings: Settings | None = None) -> Flask:
     return add_commands(create_web_app(settings))
 
 
-def main() -> None:
-    """Entry point of the ``tenantry`` script: settings errors exit 2 without a traceback."""
+def versions() -> list[str]:
+    """Tenantry's version and each installed plugin distribution's, without importing them."""
+    lines = [f"tenantry {version('tenantry')}"]
+    found = sorted(entry_points(group="tenantry.plugins"), key=lambda point: point.name)
+    for point in found:
+        dist = point.dist
+        where = f"{dist.name} {dist.version}" if dist else "unknown distribution"
+        lines.append(f"  plugin {point.name}: {where}")
+    if not found:
+        lines.append("  no plugins installed")
+    return lines
+
+
+def _load_app() -> Flask:
     try:
-        loaded = load_settings()
+        return create_app(load_settings())
     except SettingsError as error:
         click.echo(str(error), err=True)
         sys.exit(2)
 
-    # The commands live on the app's cli, so that Flask pushes its app context for each.
-    FlaskGroup(
-        name="tenantry",
-        create_app=lambda: create_app(loaded),
-        load_dotenv=False,  # settings.py is the one reader of .env
-        add_default_commands=False,
-        help="Tenantry: manage tenants, plugins, accounts and the database.",
-    ).main(prog_name="tenantry")
+
+def _print_versions(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo("\n".join(versions()))
+        ctx.exit()
+
+
+@click.group(name="tenantry", help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_versions,
+    help="Print Tenantry's version and the installed plugins', then exit.",
+)
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    ctx.obj = ScriptInfo(create_app=_load_app, set_debug_flag=False, load_dotenv_defaults=False)
+
+
+for _command in COMMANDS:
+    cli.add_command(_command)
+
+
+def main() -> None:
+    """Entry point of the ``tenantry`` script."""
+    cli.main(prog_name="tenantry")

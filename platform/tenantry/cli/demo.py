@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import click
+from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from tenantry import signals
@@ -10,6 +11,7 @@ from tenantry.auth import accounts
 from tenantry.auth.models import Operator, User
 from tenantry.cli.feedback import friendly, registry, settings
 from tenantry.db import db
+from tenantry.links import site_url
 from tenantry.plugins import enablement
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import tenant_context
@@ -24,17 +26,22 @@ OPERATOR = ("operator@tenantry.test", "operator-pass")
 
 
 @click.command("demo")
+@with_appcontext
 @friendly
 def demo_command() -> None:
-    """Create (once) the demo tenant with every bundled plugin, its users and an operator."""
+    """Create the demo tenant, its users and an operator, once (development only).
+
+    Plugins are enabled when the demo tenant is first created; later runs leave the
+    operators' choices alone and only add what is missing.
+    """
     if settings().env == "production":
         raise click.ClickException("the demo has well-known passwords; it never runs in production")
     session = db.session
     tenant = session.scalar(select(Tenant).where(Tenant.slug == "demo"))
     if tenant is None:
         tenant = lifecycle.create(session, "demo", "Demo Company")
-    for name in registry().loaded:
-        enablement.enable(session, registry(), tenant, name)
+        for name in registry().loaded:
+            enablement.enable(session, registry(), tenant, name)
     with tenant_context(tenant):
         for email, password, role in DEMO_ACCOUNTS:
             if session.scalar(select(User.id).where(User.email == email)) is None:
@@ -45,8 +52,7 @@ def demo_command() -> None:
     with tenant_context(tenant):
         signals.demo_seeded.send(tenant)  # plugins add their sample data, each only once
         session.commit()
-    root = settings().server_name
-    click.echo(f"demo tenant:  http://demo.{root}/")
+    click.echo(f"demo tenant:    {site_url(tenant)}")
     for email, password, role in DEMO_ACCOUNTS:
         click.echo(f"  {role:<7} {email} / {password}")
-    click.echo(f"platform admin: http://{root}/admin/  ({OPERATOR[0]} / {OPERATOR[1]})")
+    click.echo(f"platform admin: {site_url(None)}admin/  ({OPERATOR[0]} / {OPERATOR[1]})")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask.cli import AppGroup
 from sqlalchemy import delete
 
 from tenantry.cli.feedback import friendly, print_table, registry, settings
@@ -16,7 +17,7 @@ from tenantry.plugins.scaffold import ScaffoldError, scaffold
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import all_tenants
 
-group = click.Group("plugins", help="Installed plugins and their per-tenant enablement.")
+group = AppGroup("plugins", help="Installed plugins and their per-tenant enablement.")
 
 
 @group.command("list")
@@ -102,7 +103,7 @@ def plugins_purge(name: str) -> None:
     click.echo(f"{name!r} purged; uninstall its distribution to finish")
 
 
-@group.command("new")
+@group.command("new", with_appcontext=False)
 @click.argument("name")
 @click.option(
     "--path",
@@ -113,7 +114,10 @@ def plugins_purge(name: str) -> None:
     help="Folder to create the distribution in.",
 )
 def plugins_new(name: str, parent: Path) -> None:
-    """Scaffold a complete, installable plugin distribution."""
+    """Scaffold a complete, installable plugin distribution named tenantry-NAME.
+
+    Needs no project: it only writes the new distribution's folder under --path.
+    """
     try:
         target = scaffold(name, parent)
     except ScaffoldError as error:

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 from sqlalchemy import func, select
 from werkzeug.sansio.utils import host_is_trusted
 
@@ -22,12 +23,13 @@ from tenantry.cli.feedback import commit, friendly, print_table, settings
 from tenantry.db import db
 from tenantry.links import site_url
 from tenantry.plugins.models import TenantPlugin
+from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import all_tenants
 from tenantry.tenancy.models import Tenant, TenantStatus
 
-tenants = click.Group("tenants", help="Create and manage tenants (platform scope).")
-domains = click.Group("domains", help="Custom domains of tenants (platform scope).")
+tenants = AppGroup("tenants", help="Create and manage tenants (platform scope).")
+domains = AppGroup("domains", help="Custom domains of tenants (platform scope).")
 
 
 @tenants.command("create")
@@ -80,6 +82,38 @@ def tenants_list() -> None:
             for t in session.scalars(select(Tenant).order_by(Tenant.slug))
         ]
     print_table(("SLUG", "NAME", "STATUS", "DOMAINS", "PLUGINS", "USERS"), rows)
+
+
+@tenants.command("show")
+@click.argument("slug")
+@friendly
+def tenants_show(slug: str) -> None:
+    """One tenant in full: addresses, status, time zone, plugins and their settings, rows."""
+    session = db.session
+    tenant = lifecycle.find(session, slug)
+    with all_tenants():
+        enabled = session.scalars(
+            select(TenantPlugin)
+            .where(TenantPlugin.tenant_id == tenant.id, TenantPlugin.enabled.is_(True))
+            .order_by(TenantPlugin.plugin)
+        ).all()
+    counts = lifecycle.row_counts(session, tenant)
+    loaded = runtime().registry
+    click.echo(f"{tenant.slug}: {tenant.name}")
+    click.echo(f"  status:    {tenant.status}")
+    click.echo(f"  address:   {site_url(tenant)}")
+    for domain in tenant.domains:
+        click.echo(f"  domain:    {domain.hostname}")
+    click.echo(f"  time zone: {tenant.timezone}")
+    click.echo(f"  created:   {tenant.created_at:%Y-%m-%d %H:%M} UTC")
+    click.echo("  plugins:" + ("" if enabled else "   none"))
+    for row in enabled:
+        state = "" if row.plugin in loaded else "  (not installed)"
+        values = ", ".join(f"{k}={v!r}" for k, v in sorted(row.settings.items()))
+        click.echo(f"    {row.plugin}{state}" + (f": {values}" if values else ""))
+    click.echo("  rows:")
+    for table, count in counts.items():
+        click.echo(f"    {table}: {count}")
 
 
 def _status_command(name: str, status: TenantStatus, done: str) -> None:

@@ -26,6 +26,7 @@ class TenantRef:
 
     ``revision`` is the tenant's revision when this ref was read (0 when unknown):
     per-process caches of the tenant's plugins and settings are keyed by it.
+    ``timezone`` is the IANA zone its pages show times in.
     """
 
     id: int
@@ -33,6 +34,7 @@ class TenantRef:
     name: str
     status: str = "active"
     revision: int = 0
+    timezone: str = "UTC"
 
 
 _tenant: ContextVar[TenantRef | None] = ContextVar("tenantry.tenant", default=None)
@@ -67,7 +69,14 @@ def as_ref(tenant: Any) -> TenantRef:
         tenant = tenant._get_current_object()  # never store the proxy in its own variable
     if type(tenant) is TenantRef:
         return tenant
-    return TenantRef(tenant.id, tenant.slug, tenant.name, tenant.status, tenant.revision or 0)
+    return TenantRef(
+        tenant.id,
+        tenant.slug,
+        tenant.name,
+        tenant.status,
+        tenant.revision or 0,
+        tenant.timezone or "UTC",
+    )
 
 
 @contextmanager

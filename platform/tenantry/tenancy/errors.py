@@ -1,4 +1,6 @@
-"""Exceptions raised when code tries to leave its tenant."""
+"""Exceptions raised when code tries to leave its tenant, and when a Host has no usable site."""
+
+from werkzeug.exceptions import Forbidden, NotFound
 
 
 class TenancyError(Exception):
@@ -15,3 +17,18 @@ class TenantViolation(TenancyError):
 
 class InvalidName(TenancyError, ValueError):
     """A slug or hostname that cannot name a tenant."""
+
+
+class NoSiteHere(NotFound):
+    """404 for a Host that names no tenant (unknown or deleted): its error page cannot
+    link to this host's own pages, which would answer the same."""
+
+    description = "There is no site at this address."
+
+
+class SiteSuspended(Forbidden):
+    """403 for every page of a suspended tenant's hosts."""
+
+    def __init__(self, name: str):
+        super().__init__(description=f"{name} is suspended. Contact the platform's operators.")
+        self.site_name = name

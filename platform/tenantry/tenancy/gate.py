@@ -17,7 +17,7 @@ from flask import Flask, abort, current_app, g, request
 from tenantry.db import db
 from tenantry.signals import hosts_changed
 from tenantry.tenancy.context import TenantRef, tenant_context
-from tenantry.tenancy.errors import InvalidName
+from tenantry.tenancy.errors import InvalidName, NoSiteHere, SiteSuspended
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
 
 EXTENSION = "tenantry.resolver"
@@ -61,16 +61,16 @@ def enter_tenant() -> None:
     if found == PLATFORM:
         return
     if found is None:
-        abort(404, description="There is no site at this address.")
+        raise NoSiteHere()
     assert isinstance(found, TenantRef)
     hold_for_request(tenant_context(found))
     state: Any = db.session.tenant_state()  # type: ignore[attr-defined]
     if state is None or state[0] == "deleted":
-        abort(404, description="There is no site at this address.")
-    status, revision, slug, name = state
+        raise NoSiteHere()
+    status, revision, slug, name, timezone = state
     if status == "suspended":
-        abort(403, description=f"{name} is suspended. Contact the platform's operators.")
-    live = TenantRef(found.id, slug, name, status, revision)
+        raise SiteSuspended(name)
+    live = TenantRef(found.id, slug, name, status, revision, timezone)
     if live != found:
         hold_for_request(tenant_context(live))
 

@@ -30,6 +30,7 @@ from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus, utcnow
 from tenantry.tenancy.rls import tenant_tables
+from tenantry.tenancy.timezones import validate as valid_timezone
 
 #: Never exported: digests of passwords, tokens, session keys and invitation links stay in
 #: the database they protect.
@@ -78,6 +79,15 @@ def rename(session: Session, tenant: Tenant, name: str) -> None:
     if name != tenant.name:
         tenant.name = name
         tenant.revision += 1  # the name is shown from the request's tenant state
+        session.flush()
+
+
+def set_timezone(session: Session, tenant: Tenant, name: str) -> None:
+    """Show the tenant's times in zone ``name`` (an IANA name such as ``Europe/Berlin``)."""
+    name = valid_timezone(name)
+    if name != tenant.timezone:
+        tenant.timezone = name
+        tenant.revision += 1  # pages read the zone from the request's tenant state
         session.flush()
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry.db import Base
+from tenantry.db import Base, UtcDateTime
 from tenantry.tenancy.mixins import Global
 
 
@@ -41,9 +41,11 @@ class Tenant(Global, Base):
     #: Bumped by every change that per-process caches of this tenant must notice
     #: (status, enabled plugins, plugin settings); read with each request.
     revision: Mapped[int] = mapped_column(default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    #: An IANA zone name (``Europe/Berlin``): how the tenant's pages show times.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: When a deleted tenant's data is purged (and its slug freed); None unless deleted.
-    purge_after: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    purge_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     domains: Mapped[list[Domain]] = relationship(
         back_populates="tenant", cascade="all, delete-orphan", order_by="Domain.hostname"
@@ -62,7 +64,7 @@ class Domain(Global, Base):
     tenant_id: Mapped[int] = mapped_column(
         ForeignKey("tenantry_tenant.id", ondelete="CASCADE"), index=True
     )
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     tenant: Mapped[Tenant] = relationship(back_populates="domains")
 

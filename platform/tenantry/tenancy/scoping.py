@@ -39,9 +39,12 @@ _SET_RLS = (
     " set_config('tenantry.all_tenants', %(bypass)s, true)"
 )
 _SET_RLS_AND_STATE = (
-    _SET_RLS + ", t.status, t.revision, t.slug, t.name FROM tenantry_tenant t WHERE t.id = %(id)s"
+    _SET_RLS + ", t.status, t.revision, t.slug, t.name, t.timezone"
+    " FROM tenantry_tenant t WHERE t.id = %(id)s"
 )
-_STATE = "SELECT NULL, NULL, status, revision, slug, name FROM tenantry_tenant WHERE id = ?"
+_STATE = (
+    "SELECT NULL, NULL, status, revision, slug, name, timezone FROM tenantry_tenant WHERE id = ?"
+)
 
 
 class TenantSession(Session):
@@ -58,8 +61,9 @@ class TenantSession(Session):
             return None
         return found
 
-    def tenant_state(self) -> tuple[str, int, str, str] | None:
-        """(status, revision, slug, name) of the current tenant, read as the transaction began."""
+    def tenant_state(self) -> tuple[str, int, str, str, str] | None:
+        """(status, revision, slug, name, timezone) of the current tenant, read as the
+        transaction began."""
         self.connection()
         return self.info.get(STATE_KEY)
 

@@ -20,6 +20,11 @@ class TenantNotesView(ModelView):
     column_filters = ("updated_at", "created_at")
     column_default_sort = ("updated_at", True)
     form_columns = ("title", "body", "tags")
+    done_messages = {
+        "create": "Note “{name}” created.",
+        "update": "Note “{name}” saved.",
+        "delete": "Note “{name}” deleted.",
+    }
 
     def create(self, form: Any) -> Note:
         return service.create(form.data, current_user.user)

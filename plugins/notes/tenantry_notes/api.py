@@ -1,92 +1,61 @@
 """JSON API under /notes/api/: session or ``Authorization: Bearer`` token.
 
-Another tenant's note id answers 404, exactly like a missing one: the session
-layer never finds it, so there is nothing to tell apart.
+Each view declares its contract with ``tenantry.api_operation``: the core checks
+the body and query against these models (422 with one message per field) and
+describes them in the site's OpenAPI document. Another tenant's note id answers
+404, exactly like a missing one: the session layer never finds it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, request
+from flask import Blueprint, url_for
 from flask_login import current_user
-from pydantic import BaseModel, ValidationError
 
-from tenantry import db, paginate
+from tenantry import api_operation, db, paginate
 from tenantry_notes import service
-from tenantry_notes.models import Note
-from tenantry_notes.schemas import NoteIn, NoteOut, NotePatch
+from tenantry_notes.schemas import NoteIn, NoteOut, NotePage, NotePatch, NoteQuery
 from tenantry_notes.views import _get
 
 api = Blueprint("api", __name__)
 
 
-def _payload(model: type[BaseModel]) -> BaseModel | tuple[dict[str, Any], int]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        return {"error": "Unprocessable Entity", "message": "send a JSON object", "errors": {}}, 422
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        errors = {".".join(map(str, e["loc"])) or "(body)": e["msg"] for e in error.errors()}
-        return {"error": "Unprocessable Entity", "message": "invalid note", "errors": errors}, 422
-
-
-def _invalid(error: service.NoteInvalid) -> tuple[dict[str, Any], int]:
-    return {"error": "Unprocessable Entity", "message": "invalid note", "errors": error.errors}, 422
-
-
-def _out(note: Note) -> dict[str, Any]:
-    return NoteOut.of(note).model_dump(mode="json")
-
-
 @api.get("/notes")
-def list_notes():
-    page = paginate(
-        db.session,
-        service.search(request.args.get("q", ""), request.args.get("tag", "")),
-        request.args.get("page", 1, type=int),
-        request.args.get("per_page", 20, type=int),
-    )
-    return {"items": [_out(note) for note in page.items], **page.meta()}
+@api_operation("List notes, newest first", query=NoteQuery, response=NotePage)
+def list_notes(query: NoteQuery) -> NotePage:
+    page = paginate(db.session, service.search(query.q, query.tag), query.page, query.per_page)
+    return NotePage(items=[NoteOut.of(note) for note in page.items], **page.meta())
 
 
 @api.post("/notes")
-def create_note():
-    body = _payload(NoteIn)
-    if isinstance(body, tuple):
-        return body
-    try:
-        note = service.create(body.model_dump(), current_user.user)
-        db.session.commit()
-    except service.NoteInvalid as error:
-        db.session.rollback()
-        return _invalid(error)
-    return _out(note), 201, {"Location": f"{request.path}/{note.id}"}
+@api_operation(
+    "Write a note",
+    body=NoteIn,
+    response=NoteOut,
+    status=201,
+    headers={"Location": "The new note's URL in this API."},
+)
+def create_note(body: NoteIn):
+    note = service.create(body.model_dump(), current_user.user)
+    db.session.commit()
+    return NoteOut.of(note), 201, {"Location": url_for(".get_note", note_id=note.id)}
 
 
 @api.get("/notes/<int:note_id>")
-def get_note(note_id: int):
-    return _out(_get(note_id))
+@api_operation("Read one note", response=NoteOut)
+def get_note(note_id: int) -> NoteOut:
+    return NoteOut.of(_get(note_id))
 
 
 @api.patch("/notes/<int:note_id>")
-def patch_note(note_id: int):
-    note = _get(note_id)
-    body = _payload(NotePatch)
-    if isinstance(body, tuple):
-        return body
-    try:
-        service.update(note, body.model_dump(exclude_unset=True))
-        db.session.commit()
-    except service.NoteInvalid as error:
-        db.session.rollback()
-        return _invalid(error)
-    return _out(note)
+@api_operation("Change a note: only the fields sent change", body=NotePatch, response=NoteOut)
+def patch_note(note_id: int, body: NotePatch) -> NoteOut:
+    note = service.update(_get(note_id), body.model_dump(exclude_unset=True))
+    db.session.commit()
+    return NoteOut.of(note)
 
 
 @api.delete("/notes/<int:note_id>")
-def delete_note(note_id: int):
+@api_operation("Delete a note (its tasks lose the link)", status=204)
+def delete_note(note_id: int) -> None:
     service.delete(_get(note_id))
     db.session.commit()
-    return "", 204

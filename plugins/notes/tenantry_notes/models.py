@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Index, String, Text
+from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, User, tenant_foreign_key, utcnow
+from tenantry import Base, TenantScoped, User, UtcDateTime, tenant_foreign_key, utcnow
 
 
 class Note(TenantScoped, Base):
@@ -23,10 +23,8 @@ class Note(TenantScoped, Base):
     #: Normalised: lowercase, comma-separated, sorted, without duplicates.
     tags: Mapped[str] = mapped_column(String(500), default="")
     author_id: Mapped[int | None] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, onupdate=utcnow
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     # Joined on the user's primary key alone: the composite foreign key above already
     # guarantees the same tenant, and a primary-key join lets SQLAlchemy answer from

@@ -14,6 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from tenantry import User, ValidationFailed, audit, db, plugin_settings
 from tenantry_notes.models import Note
+from tenantry_notes.schemas import trimmed
 from tenantry_notes.settings import NotesSettings
 from tenantry_notes.signals import note_created, note_deleted
 
@@ -46,7 +47,7 @@ def search(q: str = "", tag: str = "") -> Select[tuple[Note]]:
 def _check(values: dict[str, Any]) -> None:
     errors = {}
     title = values.get("title")
-    if title is not None and not title.strip():
+    if title is not None and not trimmed(title):
         errors["title"] = "a note needs a title"
     body = values.get("body")
     limit = settings().max_note_length
@@ -61,7 +62,7 @@ def create(values: dict[str, Any], author: User | None) -> Note:
     title, body = values.get("title") or "", values.get("body") or ""
     _check({"title": title, "body": body})
     note = Note(
-        title=title.strip(),
+        title=trimmed(title),
         body=body,
         tags=Note.normalise_tags(values.get("tags") or ""),
         author=author,
@@ -76,7 +77,7 @@ def update(note: Note, values: dict[str, Any]) -> Note:
     """Change what ``values`` gives (None or absent leaves a field as it is)."""
     _check(values)
     if values.get("title") is not None:
-        note.title = values["title"].strip()
+        note.title = trimmed(values["title"])
     if values.get("body") is not None:
         note.body = values["body"]
     if values.get("tags") is not None:

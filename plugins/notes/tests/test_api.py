@@ -1,5 +1,7 @@
 """The notes JSON API, on SQLite and PostgreSQL."""
 
+from datetime import datetime, timedelta
+
 import pytest
 from conftest import api
 
@@ -17,10 +19,28 @@ def test_create_then_read_a_note(client):
     assert api(client, "get", f"/notes/{note['id']}").json["title"] == "Plan"
 
 
+def test_timestamps_are_utc_with_an_offset_whether_written_or_read(client):
+    created = api(client, "post", "/notes", json={"title": "When"}).json
+    read = api(client, "get", f"/notes/{created['id']}").json
+    listed = api(client, "get", "/notes").json["items"][0]
+    for note in (created, read, listed):
+        for key in ("created_at", "updated_at"):
+            moment = datetime.fromisoformat(note[key])
+            assert moment.utcoffset() == timedelta(0), note[key]
+    assert read["created_at"] == created["created_at"] == listed["created_at"]
+
+
+def test_an_id_beyond_any_key_is_404_not_a_database_error(client):
+    assert api(client, "get", f"/notes/{2**31}").status_code == 404
+    assert api(client, "get", f"/notes/{2**63}").json["status"] == 404
+
+
 def test_validation_errors_are_422_with_field_errors(client):
     response = api(client, "post", "/notes", json={"title": "", "extra": 1})
     assert response.status_code == 422
     assert set(response.json["errors"]) == {"title", "extra"}
+    assert response.json["status"] == 422
+    assert response.json["error"] == "Unprocessable Entity"
 
 
 def test_a_body_that_is_not_a_json_object_is_422(client):
@@ -47,7 +67,9 @@ def test_list_is_paginated_and_searchable(client):
     assert (first["total"], first["pages"], len(first["items"])) == (25, 3, 10)
     assert api(client, "get", "/notes?q=note 1&per_page=100").json["total"] == 11
     assert api(client, "get", "/notes?tag=odd&per_page=100").json["total"] == 12
-    assert api(client, "get", "/notes?per_page=1000").json["per_page"] == 100
+    too_many = api(client, "get", "/notes?per_page=1000")
+    assert too_many.status_code == 422
+    assert "less than or equal to 100" in too_many.json["errors"]["query.per_page"]
 
 
 def test_patch_changes_only_given_fields(client):

@@ -17,6 +17,11 @@ class TenantTasksView(ModelView):
     column_searchable_list = ("title",)
     column_filters = ("done", "due")
     form_columns = ("title", "done", "due")
+    done_messages = {
+        "create": "Task “{name}” created.",
+        "update": "Task “{name}” saved.",
+        "delete": "Task “{name}” deleted.",
+    }
 
     def create(self, form: Any) -> Task:
         task = service.create(form.title.data, form.due.data)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Index, String
+from sqlalchemy import Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, tenant_foreign_key, utcnow
+from tenantry import Base, TenantScoped, UtcDateTime, tenant_foreign_key, utcnow
 from tenantry_notes.models import Note
 
 
@@ -24,8 +24,8 @@ class Task(TenantScoped, Base):
     done: Mapped[bool] = mapped_column(default=False)
     due: Mapped[date | None] = mapped_column(Date)
     note_id: Mapped[int | None] = mapped_column(index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     # On the note's primary key (the composite key above holds the tenant): loads come
     # from the identity map, and unlinking clears note_id only, never tenant_id.

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 21:15:33.935918
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "notes_0001"

@@ -8,7 +8,6 @@ Create Date: 2026-11-25 21:17:38.102377
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
 revision: str = "tasks_0001"

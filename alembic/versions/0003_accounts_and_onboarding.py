@@ -7,7 +7,7 @@ Tenant scope of each new table:
 - tenantry_operator_session, tenantry_operator_invitation: Global (platform operators).
 New columns: tenantry_tenant.purge_after (Global), tenantry_tenant_plugin.locked (Global).
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-26 19:45:08.468691
 """
@@ -15,10 +15,9 @@ Create Date: 2026-11-26 19:45:08.468691
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0003"
 down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
