@@ -11,7 +11,7 @@ import logging
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from tenantry import error_pages, health, requestlog, security, views
+from tenantry import cache, error_pages, health, jobs, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
 from tenantry.auth import init_auth
 from tenantry.auth.models import ApiToken, Operator, User
@@ -77,6 +77,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     app.jinja_env.globals["current_tenant"] = current_tenant
+    cache.init_app(app, settings)
+    jobs.init_app(app, settings)
 
     error_pages.init_app(app)
     health.init_app(app)

@@ -17,6 +17,7 @@ from sqlalchemy import select, update
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
 from tenantry.error_pages import wants_json
+from tenantry.jobs.execution import ACT_AS
 from tenantry.tenancy.context import get_tenant
 
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -73,6 +74,12 @@ login_manager.anonymous_user = Anonymous
 def _load(identity: str) -> Account | None:
     if request.headers.get("Authorization"):
         return None  # a request that brings a token is judged by the token alone
+    return account(identity)
+
+
+def account(identity: str) -> Account | None:
+    """The active account ``identity`` (``Account.get_id()``) names, if it belongs here:
+    a user of the current tenant, or an operator where there is no tenant."""
     tenant = get_tenant()
     kind, _, rest = identity.partition(":")
     if kind == "o" and tenant is None and rest.isdigit():
@@ -113,8 +120,17 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def act_as(identity: str | None) -> None:
+    """Make ``identity`` the current user of this request context (anonymous if it is not
+    an active account here any more): a job acts as the person who started it."""
+    found = account(identity) if identity else None
+    # Flask-Login's own way of setting the request's user, without a login (no session write).
+    login_manager._update_request_context_with_user(found)
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
+    app.extensions[ACT_AS] = act_as  # jobs (a lower layer) find it here
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from tenantry.app import create_app as create_web_app
-from tenantry.cli import accounts, database, demo, plugins, serve, tenants
+from tenantry.cli import accounts, cache, database, demo, plugins, serve, tenants, worker
 from tenantry.settings import Settings, SettingsError, load_settings
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -29,6 +29,8 @@ COMMANDS: tuple[click.Command, ...] = (
     plugins.group,
     demo.demo_command,
     serve.serve_command,
+    worker.worker_command,
+    cache.group,
 )
 
 
