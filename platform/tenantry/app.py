@@ -17,6 +17,7 @@ from tenantry.auth import init_auth
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
 from tenantry.migrate import alembic_config, expected_heads
+from tenantry.operations import TenantOperation
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
@@ -29,7 +30,7 @@ from tenantry.tenancy.scoping import TenantSession
 
 log = logging.getLogger(__name__)
 #: The core's mapped classes; with the loaded plugins' they make up Base.metadata.
-CORE_MODELS = (Tenant, Domain, TenantPlugin, User, Operator, ApiToken)
+CORE_MODELS = (Tenant, Domain, TenantPlugin, User, Operator, ApiToken, TenantOperation)
 
 
 def load_models(settings: Settings) -> PluginRegistry:

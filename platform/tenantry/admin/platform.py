@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Iterable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -20,12 +20,14 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from tenantry import operations
 from tenantry.admin import plugin_forms
 from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
 from tenantry.auth import accounts
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, Role, User
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
+from tenantry.operations import OperationKind
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle
@@ -117,10 +119,7 @@ class TenantView(ModelView):
 
     @expose("/plugins/", methods=("GET", "POST"))
     def plugins(self):
-        tenant_id = request.args.get("id", type=int)
-        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
-        if tenant is None:
-            abort(404, description="There is no such tenant.")
+        tenant = self._tenant()
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
@@ -132,6 +131,55 @@ class TenantView(ModelView):
             tenant=tenant,
             **plugin_forms.plugin_rows(registry, tenant.id, errors),
         )
+
+    @expose("/data/", methods=("GET", "POST"))
+    def data(self):
+        """The tenant's rows per table, its exports (progress, download) and purge."""
+        tenant = self._tenant()
+        if request.method == "POST":
+            self._start(tenant, request.form.get("do", ""))
+            return redirect(url_for(".data", id=tenant.id))
+        history = operations.recent(db.session, tenant)
+        return self.render(
+            "tenantry_admin/tenant_data.html",
+            tenant=tenant,
+            counts=lifecycle.row_counts(db.session, tenant),
+            history=[(op, operations.export_path(op) is not None) for op in history],
+            busy=any(op.active for op in history),
+            inline=not current_app.extensions["tenantry.settings"].jobs_url,
+        )
+
+    @expose("/export/<int:operation_id>")
+    def download(self, operation_id: int):
+        """A finished export, as a download (operators only, like every view here)."""
+        operation = db.session.get(operations.TenantOperation, operation_id)
+        path = operations.export_path(operation) if operation is not None else None
+        if path is None:
+            abort(404, description="There is no such export, or it is not finished.")
+        return send_file(path, as_attachment=True, download_name=path.name)
+
+    def _tenant(self) -> Tenant:
+        tenant_id = request.args.get("id", type=int)
+        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+        if tenant is None:
+            abort(404, description="There is no such tenant.")
+        return tenant
+
+    def _start(self, tenant: Tenant, verb: str) -> None:
+        if verb == "purge" and request.form.get("confirm", "").strip() != tenant.slug:
+            flash(f"Not purged: type {tenant.slug} to confirm.", "error")
+            return
+        kind = {"export": OperationKind.EXPORT, "purge": OperationKind.PURGE}.get(verb)
+        if kind is None:
+            abort(400, description="Unknown operation.")
+        try:
+            operations.start(db.session, tenant, kind, current_user.email)
+            db.session.commit()  # the job is queued (or, with no worker, run) on commit
+        except Refused as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return
+        flash(f"{kind.capitalize()} of {tenant.slug} started.", "success")
 
 
 class DomainView(ModelView):

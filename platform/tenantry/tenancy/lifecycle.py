@@ -13,7 +13,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
 from sqlalchemy.orm import Session
 
 from tenantry import signals
@@ -90,16 +90,21 @@ def set_status(session: Session, tenant: Tenant, status: str) -> None:
     _STATUS_SIGNALS[status].send(tenant)
 
 
+def purge_order() -> list[Table]:
+    """The tenant-scoped tables, children before the tables they refer to."""
+    tables = set(tenant_tables(Base.metadata))
+    return [table for table in reversed(Base.metadata.sorted_tables) if table.name in tables]
+
+
+def purge_table(session: Session, tenant: Tenant, table: Table) -> int:
+    """Delete ``tenant``'s rows of one table; how many went."""
+    with all_tenants():
+        return session.execute(delete(table).where(table.c.tenant_id == tenant.id)).rowcount
+
+
 def purge(session: Session, tenant: Tenant) -> dict[str, int]:
     """Delete every tenant-scoped row of ``tenant`` (children first); the tenant row stays."""
-    counts: dict[str, int] = {}
-    with all_tenants():
-        tables = set(tenant_tables(Base.metadata))
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name in tables:
-                result = session.execute(delete(table).where(table.c.tenant_id == tenant.id))
-                counts[table.name] = result.rowcount
-    return counts
+    return {table.name: purge_table(session, tenant, table) for table in purge_order()}
 
 
 def row_counts(session: Session, tenant: Tenant) -> dict[str, int]:
