@@ -40,7 +40,15 @@ from tenantry.testing.postgres import (
     require_postgres,
 )
 from tenantry.testing.servers import free_port, serve_in_thread
-from tenantry.testing.workers import REDIS_URL, JobQueue, job_queue, run_worker, settings_env
+from tenantry.testing.workers import (
+    REDIS_URL,
+    JobQueue,
+    job_queue,
+    redis_unavailable,
+    require_redis,
+    run_worker,
+    settings_env,
+)
 
 __all__ = [
     "ADMIN_URL",
@@ -66,7 +74,9 @@ __all__ = [
     "mark_of",
     "percentile",
     "postgres_unavailable",
+    "redis_unavailable",
     "require_postgres",
+    "require_redis",
     "reset_database",
     "run_load",
     "run_worker",

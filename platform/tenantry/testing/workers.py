@@ -28,6 +28,30 @@ from tenantry.settings import ENV_PREFIX, Settings
 REDIS_URL = os.environ.get("TENANTRY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
+def redis_unavailable(url: str = REDIS_URL) -> str | None:
+    """Why tests cannot use the Redis at ``url``, or None when they can."""
+    try:
+        from redis import Redis  # imported here: redis is an optional dependency
+
+        Redis.from_url(url, socket_connect_timeout=1).ping()
+    except Exception as error:
+        return f"no Redis at {url}: {type(error).__name__}"
+    return None
+
+
+def require_redis(url: str = REDIS_URL) -> None:
+    """Skip the calling test without Redis, or fail it where services are required
+    (``TENANTRY_REQUIRE_POSTGRES=1``, as in CI)."""
+    reason = redis_unavailable(url)
+    if reason is None:
+        return
+    import pytest  # imported here: pytest is a test-only dependency
+
+    if os.environ.get("TENANTRY_REQUIRE_POSTGRES") == "1":
+        pytest.fail(f"TENANTRY_REQUIRE_POSTGRES=1 (services required) but {reason}")
+    pytest.skip(reason)
+
+
 def settings_env(settings: Settings, **overrides: Any) -> dict[str, str]:
     """The environment that makes another process load the same settings (plus ``overrides``)."""
     env = dict(os.environ)
@@ -85,11 +109,15 @@ def run_worker(
     *,
     pythonpath: Sequence[Path] = (),
     timeout: float = 60,
+    **settings: Any,
 ) -> subprocess.CompletedProcess[str]:
-    """``tenantry worker --burst`` on ``queue`` in a subprocess: runs every job that is queued
-    or due, then exits. Its output (the worker's log) is in ``.stdout``."""
-    settings: Settings = app.extensions["tenantry.settings"]
-    env = settings_env(settings, jobs_url=queue.url, jobs_queue=queue.name, log_level="INFO")
+    """``tenantry worker --burst`` on ``queue`` in a subprocess, with ``app``'s settings (and
+    ``settings`` on top): runs every job that is queued or due, then exits. Its log is in
+    ``.stdout`` and ``.stderr``; ``pythonpath`` makes the tests' own job modules importable."""
+    config: Settings = app.extensions["tenantry.settings"]
+    env = settings_env(
+        config, jobs_url=queue.url, jobs_queue=queue.name, log_level="INFO", **settings
+    )
     if pythonpath:
         env["PYTHONPATH"] = os.pathsep.join([*map(str, pythonpath), env.get("PYTHONPATH", "")])
     return subprocess.run(
