@@ -32,4 +32,12 @@ def serve(app: Flask, settings: Settings) -> None:
     print(f"  platform:       http://{root}/", flush=True)
     print(f"  platform admin: http://{root}/admin/", flush=True)
     print(f"  a tenant:       http://<slug>.{root}/  (demo: http://demo.{root}/)", flush=True)
+    if settings.jobs_url:
+        print(f"  jobs:           queue {settings.jobs_queue!r}; run `tenantry worker`", flush=True)
+    else:
+        print(
+            "  jobs:           run here, right after each commit (no worker: set "
+            "TENANTRY_JOBS_URL and run `tenantry worker` to move them out)",
+            flush=True,
+        )
     server.run()
