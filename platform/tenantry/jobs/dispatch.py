@@ -65,10 +65,15 @@ class Queued:
     """RQ on Redis: ``tenantry worker`` runs the jobs, in order, in another process."""
 
     def __init__(self, url: str, name: str):
-        # Imported here: redis and rq are optional dependencies (the `redis` extra).
-        from redis import Redis
-        from rq import Queue
-        from rq.serializers import JSONSerializer
+        try:  # imported here: redis and rq are optional dependencies (the `redis` extra)
+            from redis import Redis
+            from rq import Queue
+            from rq.serializers import JSONSerializer
+        except ImportError as error:
+            raise RuntimeError(
+                f"jobs_url is set but {error.name} is not installed: "
+                "pip install 'tenantry[redis]', or unset jobs_url to run jobs inline"
+            ) from None
 
         self.connection = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5)
         self.queue = Queue(name, connection=self.connection, serializer=JSONSerializer)
