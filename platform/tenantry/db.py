@@ -158,7 +158,9 @@ def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None
     """The outermost transaction ended: anything still pending was never committed."""
     if transaction.parent is None and (dropped := session.info.pop(ON_COMMIT, None)):
         log.info(
-            "%d after-commit callback(s) dropped: the transaction was not committed", len(dropped)
+            "%d after-commit callback(s) dropped: the transaction was rolled back or closed "
+            "without a commit",
+            len(dropped),
         )
 
 

@@ -60,7 +60,7 @@ def exported_rows(client, body: str) -> list[dict]:
 def test_an_export_contains_that_tenants_rows_only_and_no_secrets(operator, two_tenants):
     acme, _ = two_tenants
     page = start(operator, acme.id, "export").get_data(as_text=True)
-    assert "Export of acme started." in page
+    assert "Export of acme done." in page
     assert 'data-status="done"' in page and "100%" in page
     rows = exported_rows(operator, page)
     assert {row["row"]["tenant_id"] for row in rows} == {acme.id}
@@ -74,6 +74,7 @@ def test_a_queued_export_shows_its_progress_and_a_worker_finishes_it(app, operat
     acme, _ = two_tenants
     with job_queue(app) as queue:
         page = start(operator, acme.id, "export").get_data(as_text=True)
+        assert "Export of acme started." in page
         assert 'data-status="queued"' in page
         assert 'http-equiv="refresh"' in page  # the page follows the job
         assert "/admin/tenants/export/" not in page

@@ -173,13 +173,19 @@ class TenantView(ModelView):
         if kind is None:
             abort(400, description="Unknown operation.")
         try:
-            operations.start(db.session, tenant, kind, current_user.email)
+            operation = operations.start(db.session, tenant, kind, current_user.email)
             db.session.commit()  # the job is queued (or, with no worker, run) on commit
         except Refused as error:
             db.session.rollback()
             flash(str(error), "error")
             return
-        flash(f"{kind.capitalize()} of {tenant.slug} started.", "success")
+        db.session.refresh(operation)  # with no worker, the job has already run
+        if operation.status == operations.OperationStatus.DONE:
+            flash(f"{kind.capitalize()} of {tenant.slug} done.", "success")
+        elif operation.status == operations.OperationStatus.FAILED:
+            flash(f"{kind.capitalize()} of {tenant.slug} failed: {operation.error}", "error")
+        else:
+            flash(f"{kind.capitalize()} of {tenant.slug} started.", "success")
 
 
 class DomainView(ModelView):

@@ -32,6 +32,7 @@ def cache_invalidate(namespace: str, slug: str | None, everyone: bool) -> None:
         with all_tenants():
             for tenant in tenants:
                 cache.invalidate(namespace, tenant=tenant)
+        db.session.commit()  # the invalidation is repeated once the transaction ends
     except ValueError as error:
         raise click.ClickException(str(error)) from None
     click.echo(
