@@ -146,7 +146,7 @@ def test_long_keys_are_stored_by_their_digest(app_with):
 
 
 def test_no_tenant_is_refused(app_with):
-    with pytest.raises(NoTenantError, match="no tenant"):
+    with pytest.raises(NoTenantError, match="a cache entry belongs to a tenant"):
         cache.get("a.b", "k")
     with pytest.raises(NoTenantError):
         cache.invalidate("a.b")

@@ -91,7 +91,7 @@ def test_an_inline_job_runs_on_its_tenants_host_as_the_person_who_enqueued_it(
 
 
 def test_a_job_needs_a_tenant(app):
-    with app.app_context(), pytest.raises(NoTenantError, match="a job runs for a tenant"):
+    with app.app_context(), pytest.raises(NoTenantError, match="a job belongs to a tenant"):
         jobs.enqueue(sample_jobs.write_note, "x")
 
 

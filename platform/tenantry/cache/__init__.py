@@ -29,8 +29,7 @@ from flask import Flask, current_app
 from tenantry.cache.stores import Store, store_from_url
 from tenantry.db import db
 from tenantry.settings import Settings
-from tenantry.tenancy.context import as_ref, bypassing, get_tenant
-from tenantry.tenancy.errors import NoTenantError, TenantViolation
+from tenantry.tenancy.context import tenant_for
 
 __all__ = ["delete", "get", "get_or_set", "invalidate", "set"]
 
@@ -53,25 +52,8 @@ def store() -> Store:
 
 def _tenant(tenant: Any) -> tuple[int, int]:
     """(id, revision) of the tenant an entry belongs to, by the same rules as the ORM's."""
-    current = get_tenant()
-    if bypassing():
-        if tenant is None:
-            raise NoTenantError(
-                "inside all_tenants() the cache needs the tenant named: "
-                "cache.get(namespace, key, tenant=tenant)"
-            )
-        ref = as_ref(tenant)
-        return ref.id, ref.revision
-    if current is None:
-        raise NoTenantError(
-            "the cache has no tenant: use it in a tenant's request or job, inside "
-            "`with tenant_context(tenant):`, or inside `with all_tenants():` with tenant="
-        )
-    if tenant is not None and as_ref(tenant).id != current.id:
-        raise TenantViolation(
-            f"cannot use tenant {as_ref(tenant).id}'s cache while acting for tenant {current.id}"
-        )
-    return current.id, current.revision
+    ref = tenant_for(tenant, "a cache entry", "cache.get(namespace, key, tenant=tenant)")
+    return ref.id, ref.revision
 
 
 def _key(namespace: str, key: str | int, revision: int, per_revision: bool) -> str:

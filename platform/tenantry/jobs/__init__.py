@@ -30,8 +30,8 @@ from tenantry.jobs.envelope import PLATFORM, TENANT, Envelope, json_args, refere
 from tenantry.jobs.execution import Outcome, running
 from tenantry.plugins.runtime import runtime
 from tenantry.settings import Settings
-from tenantry.tenancy.context import TenantRef, as_ref, bypassing, get_tenant
-from tenantry.tenancy.errors import NoTenantError, TenantViolation
+from tenantry.tenancy.context import TenantRef, bypassing, get_tenant, tenant_for
+from tenantry.tenancy.errors import TenantViolation
 
 __all__ = ["Envelope", "Outcome", "enqueue", "enqueue_platform", "running"]
 
@@ -47,7 +47,8 @@ def enqueue(function: Any, *args: Any, tenant: Any = None, timeout: int | None =
     ``tenant=`` may only name that same tenant. ``timeout`` (seconds, default 180)
     bounds one run in a worker. Returns the job's id.
     """
-    return _submit(function, args, TENANT, _tenant_of(tenant), timeout)
+    owner = tenant_for(tenant, "a job", "jobs.enqueue(function, *args, tenant=tenant)")
+    return _submit(function, args, TENANT, owner, timeout)
 
 
 def enqueue_platform(function: Any, *args: Any, timeout: int | None = None) -> str:
@@ -59,28 +60,6 @@ def enqueue_platform(function: Any, *args: Any, timeout: int | None = None) -> s
     if get_tenant() is not None and not bypassing():
         raise TenantViolation("a tenant's code cannot start a platform job")
     return _submit(function, args, PLATFORM, None, timeout)
-
-
-def _tenant_of(tenant: Any) -> TenantRef:
-    current = get_tenant()
-    if bypassing():
-        if tenant is None:
-            raise NoTenantError(
-                "inside all_tenants() a job needs its tenant named: "
-                "jobs.enqueue(function, *args, tenant=tenant)"
-            )
-        return as_ref(tenant)
-    if current is None:
-        raise NoTenantError(
-            "a job runs for a tenant: enqueue it in a tenant's request or job, inside "
-            "`with tenant_context(tenant):`, or inside `with all_tenants():` with tenant="
-        )
-    if tenant is not None and as_ref(tenant).id != current.id:
-        raise TenantViolation(
-            f"cannot enqueue a job for tenant {as_ref(tenant).id} while acting for "
-            f"tenant {current.id}"
-        )
-    return current
 
 
 def _acting() -> str | None:
