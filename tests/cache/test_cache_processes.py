@@ -149,3 +149,17 @@ def test_a_cache_outage_degrades_to_computing_never_a_500(
         assert cache.store() is store
         key = [k for k in store._client.scan_iter(match="outage:cache:*:notes.html:*")]
         assert key, "the page was cached again after the outage"
+
+
+def test_the_invalidate_command_needs_one_tenant_or_all_and_a_valid_namespace(app, make_tenant):
+    make_tenant("acme")
+    runner = app.test_cli_runner()
+    with app.app_context():
+        neither = runner.invoke(args=["cache", "invalidate", "notes.html"])
+        bad = runner.invoke(args=["cache", "invalidate", "Bad Name", "--tenant", "acme"])
+        unknown = runner.invoke(args=["cache", "invalidate", "notes.html", "--tenant", "nope"])
+        everyone = runner.invoke(args=["cache", "invalidate", "notes.html", "--all-tenants"])
+    assert neither.exit_code == 1 and "--tenant SLUG" in neither.output
+    assert bad.exit_code == 1 and "cache namespace 'Bad Name'" in bad.output
+    assert unknown.exit_code == 1 and "no tenant with slug 'nope'" in unknown.output
+    assert everyone.exit_code == 0 and "invalidated for 1 tenant(s)" in everyone.output

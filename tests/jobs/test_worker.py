@@ -146,3 +146,17 @@ def test_a_suspended_tenants_job_waits_and_a_deleted_tenants_job_is_dropped(
     assert queue.job(job_ids["frozen"]).get_status() == "finished"
     assert rows(app, frozen, Note, Note.title) == ["written by the job"]
     assert rows(app, gone, Note, Note.title) == []
+
+
+def test_the_worker_command_explains_what_is_missing(app, monkeypatch):
+    runner = app.test_cli_runner()
+    with app.app_context():
+        unset = runner.invoke(args=["worker", "--burst"])
+        assert unset.exit_code == 1
+        assert "jobs_url is not set, so jobs run in the web process" in unset.output
+        settings = app.extensions["tenantry.settings"]
+        monkeypatch.setattr(settings, "jobs_url", "redis://127.0.0.1:1/0")
+        unreachable = runner.invoke(args=["worker", "--burst"])
+    assert unreachable.exit_code == 1
+    assert "cannot reach the job queue at redis://127.0.0.1:1/0" in unreachable.output
+    assert "Traceback" not in unreachable.output

@@ -30,11 +30,21 @@ def worker_command(burst: bool, max_jobs: int | None) -> None:
     from rq import Queue, SimpleWorker
     from rq.serializers import JSONSerializer
 
+    class Worker(SimpleWorker):
+        def subscribe(self) -> None:
+            # RQ's command channel (stop a job, shut down) serves long-running workers;
+            # a burst worker exits when the queue is empty, and would wait a second for
+            # the channel's thread on the way out.
+            if not burst:
+                super().subscribe()
+
     connection = Redis.from_url(config.jobs_url)
     queue = Queue(config.jobs_queue, connection=connection, serializer=JSONSerializer)
-    worker = SimpleWorker([queue], connection=connection, serializer=JSONSerializer)
-    click.echo(f"worker {worker.name}: queue {config.jobs_queue!r} on {_where(config.jobs_url)}")
     try:
+        worker = Worker([queue], connection=connection, serializer=JSONSerializer)
+        click.echo(
+            f"worker {worker.name}: queue {config.jobs_queue!r} on {_where(config.jobs_url)}"
+        )
         worker.work(
             burst=burst,
             max_jobs=max_jobs,
@@ -42,7 +52,9 @@ def worker_command(burst: bool, max_jobs: int | None) -> None:
             logging_level=config.log_level,
         )
     except RedisError as error:
-        raise click.ClickException(f"cannot reach the job queue: {error}") from None
+        raise click.ClickException(
+            f"cannot reach the job queue at {_where(config.jobs_url)}: {error}"
+        ) from None
 
 
 def _where(url: str) -> str:
