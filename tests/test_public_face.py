@@ -1,5 +1,6 @@
-"""Plugins see one public face: ``tenantry`` (plus ``tenantry.admin``, ``tenantry.signals``
-and, in tests, ``tenantry.testing``), and importing a plugin stays light."""
+"""Plugins see one public face: ``tenantry`` (plus ``tenantry.admin``, ``tenantry.signals``,
+``tenantry.cache``, ``tenantry.jobs`` and, in tests, ``tenantry.testing``), and importing a
+plugin stays light."""
 
 from __future__ import annotations
 
@@ -15,7 +16,13 @@ import tenantry
 
 REPO = Path(__file__).resolve().parent.parent
 SCAFFOLD = REPO / "platform" / "tenantry" / "scaffold"
-PUBLIC_MODULES = {"tenantry", "tenantry.admin", "tenantry.signals"}
+PUBLIC_MODULES = {
+    "tenantry",
+    "tenantry.admin",
+    "tenantry.signals",
+    "tenantry.cache",
+    "tenantry.jobs",
+}
 #: What importing a plugin must not drag in: the CLI, migrations, the admin.
 HEAVY = ("tenantry.cli", "tenantry.migrate", "tenantry.admin", "alembic", "flask_admin")
 

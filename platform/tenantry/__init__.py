@@ -1,8 +1,9 @@
 """Tenantry: a multi-tenant modular monolith for Flask.
 
 This module is the plugin author's whole vocabulary (plus ``tenantry.admin``
-for admin view bases, ``tenantry.signals`` for the core's signals and
-``tenantry.testing`` for tests); everything else is internal and may change.
+for admin view bases, ``tenantry.signals`` for the core's signals,
+``tenantry.cache`` and ``tenantry.jobs`` for the tenant-keyed cache and background
+jobs, and ``tenantry.testing`` for tests); everything else is internal and may change.
 
 Names load on first use, so ``import tenantry`` (and a plugin's own import)
 builds neither the web stack nor the CLI, migrations or admin.

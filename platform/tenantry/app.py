@@ -12,7 +12,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from tenantry import auditlog, error_pages, health, mail, requestlog, security, views
+from tenantry import auditlog, cache, error_pages, health, jobs, mail, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
 from tenantry.auth import init_auth
 from tenantry.auth.models import (
@@ -26,6 +26,7 @@ from tenantry.auth.models import (
 )
 from tenantry.db import db
 from tenantry.migrate import alembic_config, expected_heads
+from tenantry.operations import TenantOperation
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
@@ -50,6 +51,7 @@ CORE_MODELS = (
     Invitation,
     OperatorInvitation,
     auditlog.AuditEntry,
+    TenantOperation,
 )
 
 
@@ -115,6 +117,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     app.jinja_env.globals["current_tenant"] = current_tenant
     app.jinja_env.filters["when"] = timezones.when
+    cache.init_app(app, settings)
+    jobs.init_app(app, settings)
 
     error_pages.init_app(app)
     health.init_app(app)

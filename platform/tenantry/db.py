@@ -8,15 +8,21 @@ migrations are deterministic.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_app_context
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
+
+log = logging.getLogger(__name__)
+#: session.info key: [(the transaction it was registered in, callback)], see ``on_commit``.
+ON_COMMIT = "tenantry.on_commit"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_N_label)s",
@@ -99,9 +105,11 @@ class Database:
 
     def init_app(self, app: Flask, url: str, session_class: type[Session]) -> Engine:
         engine = make_engine(url)
-        app.extensions[self.extension] = _State(
-            engine, sessionmaker(engine, class_=session_class, expire_on_commit=False)
-        )
+        sessions = sessionmaker(engine, class_=session_class, expire_on_commit=False)
+        event.listen(sessions, "after_commit", _run_on_commit)
+        event.listen(sessions, "after_soft_rollback", _drop_rolled_back)
+        event.listen(sessions, "after_transaction_end", _drop_uncommitted)
+        app.extensions[self.extension] = _State(engine, sessions)
         app.teardown_appcontext(self._close)
         return engine
 
@@ -120,11 +128,69 @@ class Database:
             session = g._tenantry_session = self._state().sessions()
         return session
 
+    def in_transaction(self) -> bool:
+        """Whether this context's session exists and has a transaction open (never makes one)."""
+        session = g.get("_tenantry_session") if has_app_context() else None
+        return session is not None and session.in_transaction()
+
+    def on_commit(self, callback: Callable[[], Any]) -> None:
+        """Call ``callback`` when this context's session next commits (beginning a transaction
+        if none is open).
+
+        For what must not happen unless the write does: queueing a job, dropping a
+        cache entry another process could refill with the old rows. Rolled back (the
+        transaction, or the savepoint it was registered in) or closed without a
+        commit, it is never called. A failing callback is logged: the commit stands.
+        """
+        session = self.session
+        if not session.in_transaction():
+            session.begin()
+        transaction = session.get_nested_transaction() or session.get_transaction()
+        session.info.setdefault(ON_COMMIT, []).append((transaction, callback))
+
     @staticmethod
     def _close(_exc: BaseException | None) -> None:
         session = g.pop("_tenantry_session", None)
         if session is not None:
             session.close()
+
+
+def _call(callback: Callable[[], Any]) -> None:
+    try:
+        callback()
+    except Exception:  # the data is committed; one failing follow-up must not undo the rest
+        log.exception("after-commit callback %r failed", callback)
+
+
+def _run_on_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint was released: its callbacks wait for the real commit
+    for _transaction, callback in session.info.pop(ON_COMMIT, []):
+        _call(callback)
+
+
+def _within(transaction: SessionTransaction | None, ended: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ended:
+            return True
+        transaction = transaction.parent
+    return False
+
+
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    pending = session.info.get(ON_COMMIT)
+    if pending:
+        session.info[ON_COMMIT] = [item for item in pending if not _within(item[0], previous)]
+
+
+def _drop_uncommitted(session: Session, transaction: SessionTransaction) -> None:
+    """The outermost transaction ended: anything still pending was never committed."""
+    if transaction.parent is None and (dropped := session.info.pop(ON_COMMIT, None)):
+        log.info(
+            "%d after-commit callback(s) dropped: the transaction was rolled back or closed "
+            "without a commit",
+            len(dropped),
+        )
 
 
 db = Database()

@@ -34,6 +34,13 @@ def banner(settings: Settings) -> list[str]:
     ]
     if settings.env == "development":
         lines.append(f"  the demo:       {_address(settings, 'demo')}  (after `tenantry demo`)")
+    if settings.jobs_url:
+        lines.append(f"  jobs:           queue {settings.jobs_queue!r}; run `tenantry worker`")
+    else:
+        lines.append(
+            "  jobs:           run here, right after each commit (no worker: set "
+            "TENANTRY_JOBS_URL and run `tenantry worker` to move them out)"
+        )
     return lines
 
 

@@ -37,6 +37,7 @@ ENV_PREFIX = "TENANTRY_"
 HOME_VARIABLE = ENV_PREFIX + "HOME"
 #: Where this package was installed from, when that is a checkout (an editable install).
 CHECKOUT = Path(__file__).resolve().parents[2]
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 class SettingsError(Exception):
@@ -142,6 +143,30 @@ class Settings(BaseSettings):
         default=None, description="Sender address; default noreply@<root host>."
     )
     mail_timeout: float = Field(default=10.0, gt=0, description="Seconds per SMTP connection.")
+    cache_url: str = Field(
+        default="memory://",
+        description="The tenant-keyed cache: memory:// (this process), redis://host:port/db "
+        "(shared by every process), or null:// (off: every read misses).",
+    )
+    cache_prefix: str = Field(
+        default="tenantry",
+        pattern=r"^[A-Za-z0-9_.-]{1,40}$",
+        description="First part of every cache key in Redis, so sites can share a server.",
+    )
+    cache_max_entries: int = Field(
+        default=10_000, ge=1, description="Entries the in-process cache keeps (least used go)."
+    )
+    jobs_url: str | None = Field(
+        default=None,
+        description="Redis of the job queue, served by `tenantry worker`; "
+        "unset: jobs run in the process that commits them, right after the commit.",
+    )
+    jobs_queue: str = Field(
+        default="tenantry", pattern=r"^[A-Za-z0-9_.-]{1,60}$", description="RQ queue name."
+    )
+    jobs_suspended_retry: int = Field(
+        default=300, ge=1, description="Seconds before a suspended tenant's job is tried again."
+    )
 
     @field_validator("database_url", "migrations_database_url")
     @classmethod
@@ -159,10 +184,10 @@ class Settings(BaseSettings):
             raise ValueError("expected a rate such as '10 per minute' or '100/hour'") from None
         return value
 
-    @field_validator("redis_url")
+    @field_validator("redis_url", "jobs_url")
     @classmethod
     def _redis(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("redis://", "rediss://", "unix://")):
+        if value is not None and not value.startswith(REDIS_SCHEMES):
             raise ValueError("expected a redis://host:port/db URL")
         return value
 
@@ -178,6 +203,13 @@ class Settings(BaseSettings):
         if self.mail_url and self.mail_host:
             raise ValueError("set mail_url or mail_host (with mail_port, mail_user...), not both")
         return self
+
+    @field_validator("cache_url")
+    @classmethod
+    def _cache(cls, value: str) -> str:
+        if value not in ("memory://", "null://") and not value.startswith(REDIS_SCHEMES):
+            raise ValueError("expected memory://, null:// or a redis://host:port/db URL")
+        return value
 
     @field_validator("server_name")
     @classmethod

@@ -57,7 +57,9 @@ def _admin_pages(site: Any, prefix: str) -> list[Visit]:
         if rule.rule.startswith(prefix + "/")
         and "GET" in (rule.methods or ())
         and not rule.arguments
-        and not any(skip in rule.rule for skip in ("/ajax/", "/export/", "/static", "/plugins/"))
+        and not any(
+            skip in rule.rule for skip in ("/ajax/", "/export/", "/static", "/plugins/", "/data/")
+        )
         and not rule.rule.endswith(("/edit/", "/details/", "/delete/", "/action/"))
     )
     return [Visit(_name(rule, prefix), rule) for rule in rules]
@@ -222,6 +224,8 @@ def test_the_platform_admin_looks_right(site, seeded, sized_page):
     visits = [
         *_admin_pages(site, "/admin"),
         Visit("tenant-plugins", "/admin/tenants/plugins/?id=1"),
+        Visit("tenant-data", "/admin/tenants/data/?id=1"),
+        Visit("tenant-delete", "/admin/tenants/delete/?id=1"),
     ]
     assert len(visits) >= 10, visits
     problems = _look(page, site, None, visits, "admin", width)

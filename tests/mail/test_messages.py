@@ -3,10 +3,13 @@ the change that queued them commits."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from tenantry import db, mail
 from tenantry.settings import load_settings, parse_mail_url
+from tenantry.testing import job_queue, require_redis, run_worker
 
 
 def test_a_message_speaks_for_its_tenant_with_its_host_in_every_link(app, make_tenant, outbox):
@@ -44,7 +47,7 @@ def test_queued_mail_goes_out_on_commit_and_never_after_a_rollback(app, make_ten
             reason="r",
             by_operator=False,
         )
-        mail.queue(db.session, message)
+        mail.queue(db.session, message, acme)
 
     with app.app_context():
         queued("rolled@acme.test")
@@ -72,7 +75,7 @@ def test_a_failed_delivery_is_reported_to_the_caller_after_the_commit(app, make_
                 reason="r",
                 by_operator=False,
             )
-            mail.queue(db.session, message)
+            mail.queue(db.session, message, acme)
             db.session.commit()
             problems = mail.undelivered(db.session)
             assert mail.undelivered(db.session) == []  # said once
@@ -112,3 +115,32 @@ def test_mail_host_settings_make_a_server_and_cannot_be_mixed_with_mail_url():
     assert (settings.mail_server.port, settings.mail_server.security) == (465, "ssl")
     with pytest.raises(SettingsError, match="set mail_url or mail_host"):
         load_settings(env="test", secret_key="k", mail_host="mx", mail_url="smtp://mx")
+
+
+def test_with_workers_a_job_sends_the_mail_after_the_commit(app, make_tenant, outbox):
+    """A request that mails (an invitation, a password reset) never waits for the SMTP
+    server when workers are configured: a job of the tenant sends it."""
+    require_redis()
+    acme = make_tenant("acme")
+    mailer = app.extensions[mail.EXTENSION]
+    app.extensions[mail.EXTENSION] = replace(mailer, through_jobs=True)
+    try:
+        with job_queue(app) as queue:
+            with app.app_context():
+                message = mail.compose(
+                    "password_reset",
+                    to="ann@acme.test",
+                    tenant=acme,
+                    link="http://acme.localhost/x",
+                    minutes=60,
+                    reason="r",
+                    by_operator=False,
+                )
+                mail.queue(db.session, message, acme)
+                db.session.commit()
+            assert outbox.to("ann@acme.test") == []  # queued, not sent by this process
+            ran = run_worker(app, queue, mail_url=f"smtp://127.0.0.1:{outbox.port}")
+            assert ran.returncode == 0, ran.stdout + ran.stderr
+    finally:
+        app.extensions[mail.EXTENSION] = mailer
+    assert outbox.wait_for("ann@acme.test").subject

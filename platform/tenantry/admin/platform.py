@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_login import current_user
@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from wtforms import EmailField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from tenantry import mail
+from tenantry import mail, operations
 from tenantry.admin import plugin_forms
 from tenantry.admin.audit import PlatformAuditLogView
 from tenantry.admin.base import (
@@ -38,6 +38,7 @@ from tenantry.auth.models import Operator, Role, User
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.links import site_url
+from tenantry.operations import OperationKind
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle, timezones
@@ -199,17 +200,10 @@ class TenantView(ModelView):
     def action_resume(self, ids):
         self._set_status(ids, TenantStatus.ACTIVE, "resumed")
 
-    def _tenant_or_404(self) -> Tenant:
-        tenant_id = request.args.get("id", type=int)
-        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
-        if tenant is None:
-            abort(404, description="There is no such tenant.")
-        return tenant
-
     @expose("/delete/", methods=("GET", "POST"))
     def delete_page(self):
         """Step one shows what deleting does; step two (the form, with the slug typed) does it."""
-        tenant = self._tenant_or_404()
+        tenant = self._tenant()
         errors: dict[str, str] = {}
         if request.method == "POST":
             done, errors = self._delete_step_two(tenant, request.form)
@@ -226,28 +220,34 @@ class TenantView(ModelView):
         )
 
     def _delete_step_two(self, tenant: Tenant, posted: Any) -> tuple[bool, dict[str, str]]:
+        """Delete (purging at once as a job when no grace period), purge now, or cancel."""
         session = db.session
-        verb, slug = posted.get("do", ""), tenant.slug
+        verb, slug, tenant_id = posted.get("do", ""), tenant.slug, tenant.id
         if verb in ("delete", "purge") and posted.get("confirm", "").strip() != slug:
             return False, {"confirm": f"Type {slug} to confirm."}
         try:
             if verb == "delete":
                 days = _days(posted.get("grace_days", "0"))
-                purged = lifecycle.delete(session, tenant, grace_days=days)
-                done = (
-                    f"Tenant {slug} deleted and purged; the slug is free again."
-                    if purged is not None
-                    else f"Tenant {slug} deleted: its sites are closed; its data is purged "
-                    f"after {tenant.purge_after:%Y-%m-%d %H:%M} UTC."
-                )
+                lifecycle.delete(session, tenant, grace_days=days)
+                if days:
+                    done = (
+                        f"Tenant {slug} deleted: its sites are closed; its data is purged "
+                        f"after {tenant.purge_after:%Y-%m-%d %H:%M} UTC."
+                    )
+                else:
+                    operations.start(session, tenant, OperationKind.PURGE, current_user.email)
+                    done = f"Tenant {slug} deleted; its data is being purged."
             elif verb == "purge":
-                lifecycle.purge(session, tenant)
-                done = f"Tenant {slug} purged; the slug is free again."
+                operations.start(session, tenant, OperationKind.PURGE, current_user.email)
+                done = f"Purging {slug}; its slug is free again once it is done."
             elif verb == "cancel":
                 lifecycle.cancel_deletion(session, tenant)
                 done = f"Deletion of {slug} cancelled; it is suspended until you resume it."
             else:
                 return False, {}
+            session.commit()  # a purge job runs (or, with no worker, is run) on commit
+            if verb in ("delete", "purge") and not _exists(tenant_id):
+                done = f"Tenant {slug} deleted and purged; the slug is free again."
         except ValidationFailed as error:
             session.rollback()
             return False, error.errors
@@ -255,13 +255,12 @@ class TenantView(ModelView):
             session.rollback()
             flash(str(error), "error")
             return False, {}
-        session.commit()
         flash(done, "success")
         return True, {}
 
     @expose("/plugins/", methods=("GET", "POST"))
     def plugins(self):
-        tenant = self._tenant_or_404()
+        tenant = self._tenant()
         registry = runtime().registry
         errors: dict[str, dict[str, str]] = {}
         if request.method == "POST":
@@ -275,6 +274,59 @@ class TenantView(ModelView):
             site_url=site_url(tenant),
             **plugin_forms.plugin_rows(registry, tenant.id, errors),
         )
+
+    @expose("/data/", methods=("GET", "POST"))
+    def data(self):
+        """The tenant's rows per table, its exports (progress, download) and purges."""
+        tenant = self._tenant()
+        if request.method == "POST":
+            self._start(tenant, request.form.get("do", ""))
+            return redirect(url_for(".data", id=tenant.id))
+        history = operations.recent(db.session, tenant)
+        return self.render(
+            "tenantry_admin/tenant_data.html",
+            tenant=tenant,
+            counts=lifecycle.row_counts(db.session, tenant),
+            history=[(op, operations.export_path(op) is not None) for op in history],
+            busy=any(op.active for op in history),
+            inline=not current_app.extensions["tenantry.settings"].jobs_url,
+        )
+
+    @expose("/export/<int:operation_id>")
+    def download(self, operation_id: int):
+        """A finished export, as a download (operators only, like every view here)."""
+        operation = db.session.get(operations.TenantOperation, operation_id)
+        path = operations.export_path(operation) if operation is not None else None
+        if path is None:
+            abort(404, description="There is no such export, or it is not finished.")
+        return send_file(path, as_attachment=True, download_name=path.name)
+
+    def _tenant(self) -> Tenant:
+        tenant_id = request.args.get("id", type=int)
+        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+        if tenant is None:
+            abort(404, description="There is no such tenant.")
+        return tenant
+
+    def _start(self, tenant: Tenant, verb: str) -> None:
+        """Start an export (purging is a step of deleting: see delete_page)."""
+        if verb != "export":
+            abort(400, description="Unknown operation.")
+        kind = OperationKind.EXPORT
+        try:
+            operation = operations.start(db.session, tenant, kind, current_user.email)
+            db.session.commit()  # the job is queued (or, with no worker, run) on commit
+        except Refused as error:
+            db.session.rollback()
+            flash(str(error), "error")
+            return
+        db.session.refresh(operation)  # with no worker, the job has already run
+        if operation.status == operations.OperationStatus.DONE:
+            flash(f"{kind.capitalize()} of {tenant.slug} done.", "success")
+        elif operation.status == operations.OperationStatus.FAILED:
+            flash(f"{kind.capitalize()} of {tenant.slug} failed: {operation.error}", "error")
+        else:
+            flash(f"{kind.capitalize()} of {tenant.slug} started.", "success")
 
 
 class DomainView(ModelView):
@@ -411,6 +463,11 @@ def report_reset(count: int) -> None:
     flash(f"{count} account(s) reset; {count - len(problems)} reset link(s) sent.", "success")
     for problem in problems:
         flash(f"{problem} Reset the account again once it is fixed.", "error")
+
+
+def _exists(tenant_id: int) -> bool:
+    """Whether the tenant is still there (a purge with no worker is over before we ask)."""
+    return db.session.scalar(select(Tenant.id).where(Tenant.id == tenant_id)) is not None
 
 
 def _days(raw: str) -> float:

@@ -22,6 +22,7 @@ from tenantry.auth import sessions
 from tenantry.auth.models import ApiToken, Operator, User
 from tenantry.db import db
 from tenantry.error_pages import wants_json
+from tenantry.jobs.execution import ACT_AS
 from tenantry.tenancy.context import get_tenant
 
 LAST_USED_PRECISION = timedelta(minutes=5)
@@ -42,6 +43,15 @@ class Account(UserMixin):
 
     def get_id(self) -> str:
         return sessions.identity(self.record, self.session_key)
+
+    @property
+    def reference(self) -> str:
+        """Who this is, independent of any session: ``u:<tenant id>:<email>`` or
+        ``o:<email>``. A job keeps it to act as the person who started it, even after
+        that sign-in has ended."""
+        if isinstance(self.record, Operator):
+            return f"o:{self.record.email}"
+        return f"u:{self.record.tenant_id}:{self.record.email}"
 
     @property
     def actor(self) -> Actor:
@@ -83,6 +93,12 @@ login_manager.anonymous_user = Anonymous
 def _load(identity: str) -> Account | None:
     if request.headers.get("Authorization"):
         return None  # a request that brings a token is judged by the token alone
+    return account(identity)
+
+
+def account(identity: str) -> Account | None:
+    """The active account ``identity`` (``Account.get_id()``) names, if it belongs here:
+    a user of the current tenant, or an operator where there is no tenant."""
     tenant = get_tenant()
     record = sessions.load(db.session, identity, tenant.id if tenant is not None else None)
     return Account(record, sessions.key_of(identity)) if record is not None else None
@@ -121,9 +137,35 @@ class TokenAwareSessions(SecureCookieSessionInterface):
         return super().save_session(app, session, response)
 
 
+def act_as(reference: str | None) -> None:
+    """Make the account ``reference`` names (``Account.reference``) the current user of
+    this request context, anonymous if it is not an active account here any more: a job
+    acts as the person who started it."""
+    found = _referenced(reference) if reference else None
+    # Flask-Login's own way of setting the request's user, without a login (no session write).
+    login_manager._update_request_context_with_user(found)
+
+
+def _referenced(reference: str) -> Account | None:
+    kind, _, rest = reference.partition(":")
+    tenant = get_tenant()
+    if kind == "o" and tenant is None:
+        record: User | Operator | None = db.session.scalar(
+            select(Operator).where(Operator.email == rest)
+        )
+    elif kind == "u" and tenant is not None:
+        owner, _, email = rest.partition(":")
+        found = select(User).where(User.email == email)
+        record = db.session.scalar(found) if owner == str(tenant.id) else None
+    else:
+        record = None
+    return Account(record) if record is not None and record.active else None
+
+
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.session_interface = TokenAwareSessions()
+    app.extensions[ACT_AS] = act_as  # jobs (a lower layer) find it here
 
     @login_manager.unauthorized_handler
     def _unauthorized():

@@ -182,5 +182,5 @@ def _announce(
         invited_by=invitation.invited_by,
         expires=expires.strftime("%Y-%m-%d %H:%M UTC"),
     )
-    mail.queue(session, message)
+    mail.queue(session, message, tenant)
     auditlog.record(action, invitation, tenant=tenant, detail=_about(invitation))

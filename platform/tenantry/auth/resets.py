@@ -52,7 +52,7 @@ def send_link(session: Session, account: Account, tenant: Any | None, *, by_oper
         reason=reason,
         by_operator=by_operator,
     )
-    mail.queue(session, message)
+    mail.queue(session, message, tenant)
     kind = "operator" if isinstance(account, Operator) else "user"
     auditlog.record(
         f"{kind}.password_reset_requested",

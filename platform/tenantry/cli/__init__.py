@@ -21,7 +21,7 @@ from flask import Flask
 from flask.cli import ScriptInfo
 
 from tenantry.app import create_app as create_web_app
-from tenantry.cli import accounts, database, demo, plugins, serve, tenants
+from tenantry.cli import accounts, cache, database, demo, plugins, serve, tenants, worker
 from tenantry.settings import Settings, SettingsError, load_settings
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -33,6 +33,8 @@ COMMANDS: tuple[click.Command, ...] = (
     plugins.group,
     demo.demo_command,
     serve.serve_command,
+    worker.worker_command,
+    cache.group,
 )
 HELP = """Run and manage a Tenantry platform: its database, tenants and their domains,
 accounts, plugins, and the web server.

@@ -156,12 +156,14 @@ def tenants_delete(slug: str, grace_days: float, yes: bool) -> None:
             click.echo(f"           {table}: {count}")
     click.echo(f"  the slug {slug!r} can be used again only after the purge")
     _confirm(slug, yes)
-    purged = lifecycle.delete(session, tenant, grace_days=grace_days)
-    commit()
-    if purged is not None:
-        click.echo(f"tenant {slug!r} deleted and purged; the slug is free again")
-    else:
+    lifecycle.delete(session, tenant, grace_days=grace_days)
+    if grace_days:
+        commit()
         click.echo(f"tenant {slug!r} deleted; its data is purged after {tenant.purge_after} UTC")
+        return
+    lifecycle.purge(session, tenant)
+    commit()
+    click.echo(f"tenant {slug!r} deleted and purged; the slug is free again")
 
 
 @tenants.command("purge")

@@ -1,8 +1,8 @@
 """Mail: messages rendered from templates for one tenant's site, sent once their change commits.
 
     message = mail.compose("invitation", to=email, tenant=tenant, link=link)
-    mail.queue(db.session, message)
-    db.session.commit()  # delivered now; a change that rolls back sends nothing
+    mail.queue(db.session, message, tenant)
+    db.session.commit()  # sent now (or by a worker); a change that rolls back sends nothing
 
 Each message has a text and an HTML part, rendered from ``templates/mail/<name>.txt``
 and ``.html``; the text template sets the subject (``{% set subject = ... %}``).
@@ -17,7 +17,7 @@ and ``instance/mail/``.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
 from typing import Any
@@ -26,6 +26,7 @@ from flask import Flask, current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from tenantry import jobs
 from tenantry.links import site_host, site_url
 from tenantry.mail.backends import (
     Backend,
@@ -35,12 +36,14 @@ from tenantry.mail.backends import (
     UnconfiguredBackend,
 )
 from tenantry.settings import Settings
+from tenantry.tenancy.context import tenant_context
 
 __all__ = [
     "MailError",
     "Message",
     "Site",
     "compose",
+    "deliver",
     "init_app",
     "queue",
     "send",
@@ -90,6 +93,8 @@ class _Mailer:
     backend: Backend
     sender_address: str
     platform_name: str
+    #: With workers (``jobs_url``), a job sends each message.
+    through_jobs: bool
 
 
 def init_app(app: Flask, settings: Settings) -> None:
@@ -102,7 +107,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         log.warning("no mail server configured (mail_url): invitations and resets cannot be sent")
     else:
         backend = FolderBackend(settings.instance_path.resolve() / "mail")
-    app.extensions[EXTENSION] = _Mailer(backend, settings.mail_sender, "Tenantry")
+    app.extensions[EXTENSION] = _Mailer(
+        backend, settings.mail_sender, "Tenantry", through_jobs=settings.jobs_url is not None
+    )
     if not event.contains(Session, "after_commit", _deliver_outbox):
         event.listen(Session, "after_commit", _deliver_outbox)
         event.listen(Session, "after_soft_rollback", _drop_outbox)
@@ -152,11 +159,29 @@ def send(message: Message) -> None:
     log.info("mail sent to %s: %s", message.to, message.subject)
 
 
-def queue(session: Session, message: Message) -> None:
-    """Send ``message`` when ``session`` commits; drop it if the session rolls back."""
+def queue(session: Session, message: Message, tenant: Any | None) -> None:
+    """Send ``message`` (for ``tenant``'s site, None: the platform's) once ``session``
+    commits; nothing if it rolls back.
+
+    With workers, a job sends it: the request never waits for the SMTP server, so its
+    timing says nothing about whether the address has an account. Without, it is sent
+    right after the commit and a failure is told to whoever made the change
+    (``undelivered``)."""
+    if _mailer().through_jobs:
+        if tenant is None:
+            jobs.enqueue_platform(deliver, asdict(message))
+        else:
+            with tenant_context(tenant):  # the mail is that tenant's, whoever sends it
+                jobs.enqueue(deliver, asdict(message))
+        return
     if not session.in_transaction():
         session.begin()  # no SQL yet; it gives the message a transaction to wait for
     session.info.setdefault(_OUTBOX, []).append(message)
+
+
+def deliver(message: dict[str, str]) -> None:
+    """The job that sends one queued message (its fields, as JSON)."""
+    send(Message(**message))
 
 
 def undelivered(session: Session) -> list[str]:

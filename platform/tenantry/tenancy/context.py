@@ -17,7 +17,7 @@ from typing import Any, cast
 
 from werkzeug.local import LocalProxy
 
-from tenantry.tenancy.errors import NoTenantError
+from tenantry.tenancy.errors import NoTenantError, TenantViolation
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,3 +100,29 @@ def all_tenants() -> Iterator[None]:
         yield
     finally:
         _bypass.reset(token)
+
+
+def tenant_for(tenant: Any, what: str, example: str) -> TenantRef:
+    """The tenant ``what`` (a cache entry, a job) belongs to, by the rule data follows: the
+    current tenant, or inside ``all_tenants()`` the tenant named on purpose.
+
+    Naming another tenant from a tenant's context raises TenantViolation; no tenant in
+    context (or none named inside ``all_tenants()``) raises NoTenantError, whose message
+    shows ``example``, the call with ``tenant=``.
+    """
+    current = _tenant.get()
+    if _bypass.get():
+        if tenant is None:
+            raise NoTenantError(f"inside all_tenants() {what} needs its tenant named: {example}")
+        return as_ref(tenant)
+    if current is None:
+        raise NoTenantError(
+            f"{what} belongs to a tenant: use it in a tenant's request or job, inside "
+            "`with tenant_context(tenant):`, or inside `with all_tenants():` with tenant="
+        )
+    if tenant is not None and as_ref(tenant).id != current.id:
+        raise TenantViolation(
+            f"{what} of tenant {as_ref(tenant).id} is out of reach while acting for "
+            f"tenant {current.id}"
+        )
+    return current

@@ -10,7 +10,7 @@ tenant"; nothing else stores it.
 from __future__ import annotations
 
 from contextlib import AbstractContextManager, ExitStack
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from flask import Flask, abort, current_app, g, request
 
@@ -18,6 +18,7 @@ from tenantry.db import db
 from tenantry.signals import hosts_changed
 from tenantry.tenancy.context import TenantRef, tenant_context
 from tenantry.tenancy.errors import InvalidName, NoSiteHere, SiteSuspended
+from tenantry.tenancy.models import TenantStatus
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
 
 EXTENSION = "tenantry.resolver"
@@ -64,13 +65,11 @@ def enter_tenant() -> None:
         raise NoSiteHere()
     assert isinstance(found, TenantRef)
     hold_for_request(tenant_context(found))
-    state: Any = db.session.tenant_state()  # type: ignore[attr-defined]
-    if state is None or state[0] == "deleted":
+    live: TenantRef | None = db.session.live_tenant()  # type: ignore[attr-defined]
+    if live is None or live.status == TenantStatus.DELETED:
         raise NoSiteHere()
-    status, revision, slug, name, timezone = state
-    if status == "suspended":
-        raise SiteSuspended(name)
-    live = TenantRef(found.id, slug, name, status, revision, timezone)
+    if live.status == TenantStatus.SUSPENDED:
+        raise SiteSuspended(live.name)
     if live != found:
         hold_for_request(tenant_context(live))
 

@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import Table, func, select
 from sqlalchemy import delete as delete_rows
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenantry import signals
@@ -127,9 +127,10 @@ def _change_status(session: Session, tenant: Tenant, status: TenantStatus) -> No
     _STATUS_SIGNALS[status].send(tenant)
 
 
-def delete(session: Session, tenant: Tenant, *, grace_days: float = 0) -> dict[str, int] | None:
-    """Close the tenant's sites now and purge its data at once (``grace_days`` 0), or after
-    ``grace_days``. Returns the purged row counts when purged now, None when scheduled."""
+def delete(session: Session, tenant: Tenant, *, grace_days: float = 0) -> None:
+    """Close the tenant's sites now and schedule the purge of its data ``grace_days`` from
+    now (0: due at once). The caller purges what is due: the CLI at once, the admin as a
+    job, ``purge_due`` for the rest."""
     if grace_days < 0 or grace_days > 3650:
         raise ValidationFailed({"grace_days": "a number of days from 0 (at once) to 3650"})
     if tenant.status == TenantStatus.DELETED:
@@ -137,9 +138,8 @@ def delete(session: Session, tenant: Tenant, *, grace_days: float = 0) -> dict[s
             f"{tenant.slug!r} is deleted already; its data is purged "
             f"{_day(tenant.purge_after) if tenant.purge_after else 'soon'}"
         )
-    tenant.purge_after = utcnow() + timedelta(days=grace_days) if grace_days else None
+    tenant.purge_after = utcnow() + timedelta(days=grace_days)
     _change_status(session, tenant, TenantStatus.DELETED)
-    return purge(session, tenant) if not grace_days else None
 
 
 def cancel_deletion(session: Session, tenant: Tenant) -> None:
@@ -153,18 +153,34 @@ def cancel_deletion(session: Session, tenant: Tenant) -> None:
     signals.tenant_deletion_cancelled.send(tenant)
 
 
-def purge(session: Session, tenant: Tenant) -> dict[str, int]:
+def purge_order() -> list[Table]:
+    """The tenant-scoped tables, children before the tables they refer to."""
+    tables = set(tenant_tables(Base.metadata))
+    return [table for table in reversed(Base.metadata.sorted_tables) if table.name in tables]
+
+
+def purge_table(session: Session, tenant: Tenant, table: Table) -> int:
+    """Delete ``tenant``'s rows of one table; how many went. A purge job calls it table by
+    table, each in its own transaction, so a purge cut short is finished by running it again."""
+    with all_tenants():
+        return session.execute(delete_rows(table).where(table.c.tenant_id == tenant.id)).rowcount
+
+
+def purge(
+    session: Session, tenant: Tenant, *, removed: dict[str, int] | None = None
+) -> dict[str, int]:
     """Remove every row of a deleted ``tenant`` (children first), then the tenant itself:
-    its slug is free once the caller commits. Returns the rows removed per table."""
+    its slug is free once the caller commits. Returns the rows removed per table, with
+    ``removed``: what the caller (a purge job) already removed table by table."""
     if tenant.status != TenantStatus.DELETED:
         raise LifecycleError(f"only a deleted tenant is purged; delete {tenant.slug!r} first")
     counts = row_counts(session, tenant)
+    for table, count in (removed or {}).items():
+        counts[table] = counts.get(table, 0) + count
     signals.tenant_purged.send(tenant, rows=sum(counts.values()))
+    for table in purge_order():
+        purge_table(session, tenant, table)
     with all_tenants():
-        tables = set(tenant_tables(Base.metadata))
-        for table in reversed(Base.metadata.sorted_tables):
-            if table.name in tables:
-                session.execute(delete_rows(table).where(table.c.tenant_id == tenant.id))
         session.delete(tenant)  # its domains and plugin rows go with it (foreign key cascade)
         session.flush()
     return counts

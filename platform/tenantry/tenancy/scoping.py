@@ -26,7 +26,7 @@ from sqlalchemy.sql.visitors import iterate
 
 from tenantry.db import Base
 from tenantry.signals import hosts_changed
-from tenantry.tenancy.context import bypassing, get_tenant, require_tenant_id
+from tenantry.tenancy.context import TenantRef, bypassing, get_tenant, require_tenant_id
 from tenantry.tenancy.errors import NoTenantError, TenantViolation
 from tenantry.tenancy.mixins import TenantScoped
 
@@ -61,9 +61,10 @@ class TenantSession(Session):
             return None
         return found
 
-    def tenant_state(self) -> tuple[str, int, str, str, str] | None:
-        """(status, revision, slug, name, timezone) of the current tenant, read as the
-        transaction began."""
+    def live_tenant(self) -> TenantRef | None:
+        """The current tenant as its row stood when this transaction began (status,
+        revision, name...), read in the transaction's first round trip; None when it
+        no longer exists."""
         self.connection()
         return self.info.get(STATE_KEY)
 
@@ -87,7 +88,12 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
     else:
         row = None
     if tenant is not None:
-        session.info[STATE_KEY] = tuple(row[2:]) if row is not None else None
+        session.info[STATE_KEY] = _live(tenant.id, row[2:]) if row is not None else None
+
+
+def _live(tenant_id: int, state: Any) -> TenantRef:
+    status, revision, slug, name, timezone = state
+    return TenantRef(tenant_id, slug, name, status, revision, timezone)
 
 
 def _sync_rls(session: Session) -> None:

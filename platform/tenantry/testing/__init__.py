@@ -11,7 +11,8 @@ them by name and never import that module.
 - ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
 - ``servers``: a real waitress server in a thread, a free loopback port;
 - ``smtp``: a real SMTP server (aiosmtpd) in a thread, and the messages it received;
-- ``load``: a bounded concurrent load through a real server that counts tenant bleed.
+- ``load``: a bounded concurrent load through a real server that counts tenant bleed;
+- ``workers``: a job queue of the test's own on Redis, and a burst worker in a subprocess.
 """
 
 from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
@@ -41,14 +42,25 @@ from tenantry.testing.postgres import (
 )
 from tenantry.testing.servers import free_port, serve_in_thread
 from tenantry.testing.smtp import MailCatcher, Received
+from tenantry.testing.workers import (
+    REDIS_URL,
+    JobQueue,
+    job_queue,
+    redis_unavailable,
+    require_redis,
+    run_worker,
+    settings_env,
+)
 
 __all__ = [
     "ADMIN_URL",
     "APP_ROLE",
     "PASSWORD",
+    "REDIS_URL",
     "ROOT",
     "Client",
     "HostClient",
+    "JobQueue",
     "JsonCollection",
     "LoadReport",
     "LoadTenant",
@@ -62,12 +74,17 @@ __all__ = [
     "do_login",
     "free_port",
     "host_of",
+    "job_queue",
     "mark_of",
     "percentile",
     "postgres_unavailable",
+    "redis_unavailable",
     "require_postgres",
+    "require_redis",
     "reset_database",
     "run_load",
+    "run_worker",
     "serve_in_thread",
+    "settings_env",
     "settings_for_test",
 ]

@@ -13,6 +13,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import create_engine, text
 
+from tenantry import cache
 from tenantry.auth.throttle import reset_throttle, throttle
 from tenantry.cli import create_app
 from tenantry.db import Base, db
@@ -60,7 +61,8 @@ def build_app(settings: Settings) -> Flask:
 
 
 def reset_database(app: Flask) -> None:
-    """Empty every table and forget cached state (resolved hosts, enabled plugins, throttle)."""
+    """Empty every table and forget cached state (resolved hosts, enabled plugins, throttle,
+    the tenant-keyed cache)."""
     settings: Settings = app.extensions["tenantry.settings"]
     with app.app_context():
         tables = [t for t in reversed(Base.metadata.sorted_tables)]
@@ -78,3 +80,4 @@ def reset_database(app: Flask) -> None:
         runtime().enabled_cache.clear()
         throttle().reset()
         reset_throttle().reset()
+        cache.init_app(app, settings)  # a new store: ids start again, old entries must not match

@@ -16,6 +16,8 @@ Tests use these fixtures by name; the plain helpers are in ``tenantry.testing``.
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -39,6 +41,11 @@ from tenantry.testing.postgres import ScratchPostgres, require_postgres
 from tenantry.testing.smtp import MailCatcher
 
 BACKENDS = ("sqlite", "postgres")
+
+# Every key RQ writes during this run starts with this prefix, so runs sharing a Redis never
+# meet and cleaning up touches only this run's keys. Set before anything imports rq (which
+# reads it once); worker subprocesses inherit it.
+os.environ.setdefault("RQ_KEY_PREFIX", f"tenantry-test-{uuid.uuid4().hex[:10]}")
 
 
 @pytest.fixture(scope="session")

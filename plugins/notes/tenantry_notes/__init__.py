@@ -16,19 +16,29 @@ from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from tenantry import NavItem, Plugin, Slot, User, db
+from tenantry import NavItem, Plugin, Slot, User, cache, db
 from tenantry.signals import demo_seeded
+from tenantry_notes import service
 from tenantry_notes.api import api
 from tenantry_notes.models import Note
 from tenantry_notes.settings import NotesSettings
 from tenantry_notes.views import bp
 
 bp.register_blueprint(api, url_prefix="/api")
+#: Seconds a dashboard fragment is kept at most (writes drop it sooner).
+DASHBOARD_TTL = 60
 
 
 def recent_notes() -> str:
     if current_user.user is None:
         return ""
+    # The same for every user of the tenant: cached per tenant revision, dropped by writes.
+    return cache.get_or_set(
+        service.DASHBOARD_CACHE, "recent", DASHBOARD_TTL, _render_recent, per_revision=True
+    )
+
+
+def _render_recent() -> str:
     notes = db.session.scalars(select(Note).order_by(Note.updated_at.desc()).limit(5)).all()
     return render_template("notes/_recent.html", notes=notes)
 

@@ -12,11 +12,14 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import joinedload
 
-from tenantry import User, ValidationFailed, audit, db, plugin_settings
+from tenantry import User, ValidationFailed, audit, cache, db, plugin_settings
 from tenantry_notes.models import Note
 from tenantry_notes.schemas import trimmed
 from tenantry_notes.settings import NotesSettings
 from tenantry_notes.signals import note_created, note_deleted
+
+#: The dashboard's "recent notes" fragment, per tenant revision; every write drops it.
+DASHBOARD_CACHE = "notes.dashboard"
 
 
 class NoteInvalid(ValidationFailed):
@@ -69,6 +72,7 @@ def create(values: dict[str, Any], author: User | None) -> Note:
     )
     db.session.add(note)
     db.session.flush()
+    cache.invalidate(DASHBOARD_CACHE)
     note_created.send(note)
     return note
 
@@ -83,6 +87,7 @@ def update(note: Note, values: dict[str, Any]) -> Note:
     if values.get("tags") is not None:
         note.tags = Note.normalise_tags(values["tags"])
     db.session.flush()
+    cache.invalidate(DASHBOARD_CACHE)
     return note
 
 
@@ -93,3 +98,4 @@ def delete(note: Note) -> None:
     audit("notes.note_deleted", note, label=note.title)
     db.session.delete(note)
     db.session.flush()
+    cache.invalidate(DASHBOARD_CACHE)

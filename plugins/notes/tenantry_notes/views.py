@@ -9,7 +9,7 @@ from tenantry import db, members_only, paginate
 from tenantry_notes import service
 from tenantry_notes.forms import NoteForm
 from tenantry_notes.models import Note
-from tenantry_notes.render import to_html
+from tenantry_notes.render import note_html
 
 bp = members_only(Blueprint("notes", __name__, template_folder="templates"))
 
@@ -41,7 +41,7 @@ def new():
 @bp.get("/<int:note_id>")
 def show(note_id: int):
     note = _get(note_id)
-    html = to_html(note.body, service.settings().allow_markdown)
+    html = note_html(note, service.settings().allow_markdown)
     return render_template("notes/show.html", note=note, html=html)
 
 

@@ -68,3 +68,44 @@ def test_recent_notes_fill_the_dashboard(client):
 
 def test_navigation_shows_notes_when_enabled(client):
     assert 'href="/notes/"' in client.get("/").get_data(as_text=True)
+
+
+def test_an_edited_note_shows_its_new_text_at_once(client):
+    """The rendered Markdown is cached per version of the note: an edit is a new version."""
+    location = create(client, body="*first*").location
+    assert "<em>first</em>" in client.get(location).get_data(as_text=True)
+    token = csrf_token(client, f"{location}/edit")
+    client.post(
+        f"{location}/edit", data={"title": "Hello", "body": "*second*", "csrf_token": token}
+    )
+    page = client.get(location).get_data(as_text=True)
+    assert "<em>second</em>" in page and "<em>first</em>" not in page
+
+
+def test_the_dashboard_shows_a_new_note_at_once(client):
+    """The recent-notes fragment is cached; writing a note drops it."""
+    create(client, title="First on the dashboard")
+    assert "First on the dashboard" in client.get("/").get_data(as_text=True)
+    create(client, title="Second on the dashboard")
+    assert "Second on the dashboard" in client.get("/").get_data(as_text=True)
+
+
+def test_turning_markdown_off_shows_plain_text_at_once(client, acme, set_plugin_settings):
+    location = create(client, body="**bold**").location
+    assert "<strong>bold</strong>" in client.get(location).get_data(as_text=True)
+    set_plugin_settings(acme, "notes", {"allow_markdown": False})
+    page = client.get(location).get_data(as_text=True)
+    assert "**bold**" in page and "<strong>bold</strong>" not in page
+
+
+def test_one_tenants_cached_pages_never_reach_another(app, client, make_tenant, make_user):
+    from tenantry.testing import client_for, do_login
+
+    location = create(client, title="Acme secret", body="*acme only*").location
+    client.get(location)
+    client.get("/")
+    globex = make_tenant("globex", plugins=["notes"])
+    other = client_for(app, "globex.localhost")
+    do_login(other, make_user(globex))
+    assert other.get(location).status_code == 404
+    assert "Acme secret" not in other.get("/").get_data(as_text=True)

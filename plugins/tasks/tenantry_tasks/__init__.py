@@ -8,11 +8,13 @@ settings, slots with keyword context, and admin views.
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import render_template
 from flask_login import current_user
 from sqlalchemy import select
 
-from tenantry import NavItem, Plugin, Slot, TenantRef, db
+from tenantry import NavItem, Plugin, Slot, TenantRef, cache, db
 from tenantry.signals import demo_seeded
 from tenantry_notes.models import Note
 from tenantry_notes.signals import note_deleted
@@ -21,10 +23,25 @@ from tenantry_tasks.models import Task
 from tenantry_tasks.settings import TasksSettings
 from tenantry_tasks.views import bp
 
+#: Seconds a dashboard fragment is kept at most (writes drop it sooner).
+DASHBOARD_TTL = 60
+
 
 def open_tasks() -> str:
     if current_user.user is None:
         return ""
+    # The same for every user of the tenant: cached per tenant revision and day (what is
+    # overdue changes at midnight), dropped by every write.
+    return cache.get_or_set(
+        service.DASHBOARD_CACHE,
+        f"open:{date.today()}",
+        DASHBOARD_TTL,
+        _render_open,
+        per_revision=True,
+    )
+
+
+def _render_open() -> str:
     tasks = db.session.scalars(
         select(Task).where(Task.done.is_(False)).order_by(Task.due.is_(None), Task.due).limit(5)
     ).all()

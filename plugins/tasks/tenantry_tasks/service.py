@@ -12,9 +12,17 @@ from datetime import UTC, date, datetime
 import sqlalchemy as sa
 from sqlalchemy import select
 
-from tenantry import ValidationFailed, db
+from tenantry import ValidationFailed, cache, db
 from tenantry_notes.models import Note
 from tenantry_tasks.models import Task
+
+#: The dashboard's "open tasks" fragment, per tenant revision; every write drops it.
+DASHBOARD_CACHE = "tasks.dashboard"
+
+
+def _changed() -> None:
+    db.session.flush()
+    cache.invalidate(DASHBOARD_CACHE)
 
 
 def _title(title: str | None) -> str:
@@ -35,7 +43,7 @@ def _note(note_id: int | None) -> int | None:
 def create(title: str, due: date | None = None, note_id: int | None = None) -> Task:
     task = Task(title=_title(title), due=due, note_id=_note(note_id))
     db.session.add(task)
-    db.session.flush()
+    _changed()
     return task
 
 
@@ -47,7 +55,7 @@ def update(
     task.note_id = _note(note_id)
     if done is not None:
         set_done(task, done)
-    db.session.flush()
+    _changed()
     return task
 
 
@@ -56,12 +64,12 @@ def set_done(task: Task, done: bool) -> None:
     if task.done != done:
         task.done = done
         task.completed_at = datetime.now(UTC) if done else None
-    db.session.flush()
+    _changed()
 
 
 def delete(task: Task) -> None:
     db.session.delete(task)
-    db.session.flush()
+    _changed()
 
 
 def unlink_note(note: Note) -> None:

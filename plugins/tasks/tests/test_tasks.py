@@ -93,6 +93,14 @@ def test_open_tasks_fill_the_dashboard(client):
     assert 'data-testid="open-tasks"' in body and "On the dashboard" in body
 
 
+def test_the_dashboard_follows_each_change_to_tasks_at_once(client):
+    """The open-tasks fragment is cached; every write drops it."""
+    add_task(client, "Soon done")
+    assert "Soon done" in client.get("/").get_data(as_text=True)
+    add_task(client, "Another")
+    assert "Another" in client.get("/").get_data(as_text=True)
+
+
 def test_the_tenants_settings_apply_to_its_task_list(app, client, acme, set_plugin_settings):
     assert add_task(client, "Done already").status_code == 302
     with app.app_context(), tenant_context(acme):
