@@ -1,11 +1,33 @@
-"""Serving with waitress: the production entry (run.py, `tenantry serve`)."""
+"""Serving with waitress: the production entry (run.py, `tenantry serve`).
+
+One process is waitress with a thread pool. ``workers = N`` runs N such
+processes on ``port``, ``port + 1``, ... under a small supervisor that
+restarts one that dies and stops them all on SIGTERM or Ctrl-C; a balancer in
+front (``deploy/``) spreads requests over those ports. Each process is its
+own interpreter: no GIL shared, and a crash takes down one only.
+"""
 
 from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from types import FrameType
 
 from flask import Flask
 from waitress.server import create_server
 
-from tenantry.settings import Settings
+from tenantry.settings import ENV_PREFIX, Settings
+
+#: A worker that exits sooner than this after its first start is a configuration problem
+#: (port taken, bad settings): the supervisor stops rather than restart it forever.
+STARTUP_GRACE_S = 5.0
+#: Seconds the supervisor gives its workers to finish their requests before killing them.
+STOP_TIMEOUT_S = 10.0
+MAX_BACKOFF_S = 30.0
 
 
 class ServeError(Exception):
@@ -13,6 +35,7 @@ class ServeError(Exception):
 
 
 def serve(app: Flask, settings: Settings) -> None:
+    """Serve ``app`` in this process until SIGTERM or Ctrl-C, then let running requests end."""
     try:
         server = create_server(
             app,
@@ -20,16 +43,115 @@ def serve(app: Flask, settings: Settings) -> None:
             port=settings.port,
             threads=settings.threads,
             ident="tenantry",
-            clear_untrusted_proxy_headers=True,
+            # The app's own middleware decides which forwarded headers to believe
+            # (tenantry.proxies), the same under any WSGI server.
+            clear_untrusted_proxy_headers=False,
         )
     except OSError as error:
         raise ServeError(
             f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; "
             "stop what uses it or set TENANTRY_PORT"
         ) from None
+    # waitress shuts its threads down (running requests finish) on SystemExit.
+    signal.signal(signal.SIGTERM, _exit)
     root = settings.server_name
-    print(f"Tenantry ({settings.env}) on http://{settings.host}:{settings.port}", flush=True)
+    print(
+        f"Tenantry ({settings.env}) on http://{settings.host}:{settings.port} (pid {os.getpid()})",
+        flush=True,
+    )
     print(f"  platform:       http://{root}/", flush=True)
     print(f"  platform admin: http://{root}/admin/", flush=True)
     print(f"  a tenant:       http://<slug>.{root}/  (demo: http://demo.{root}/)", flush=True)
     server.run()
+
+
+def _exit(_signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+def supervise(command: Sequence[str], settings: Settings) -> int:
+    """Run ``settings.workers`` copies of ``command`` (a one-process ``tenantry serve``) on
+    consecutive ports; return the exit status once stopped."""
+    return _Supervisor(list(command), settings).run()
+
+
+class _Worker:
+    def __init__(self, port: int):
+        self.port = port
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0
+        self.restarts = 0
+        self.due = 0.0  # when a dead worker may start again
+
+
+class _Supervisor:
+    def __init__(self, command: list[str], settings: Settings):
+        self.command = command
+        self.workers = [_Worker(settings.port + n) for n in range(settings.workers)]
+        self.stopping = False
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        ports = ", ".join(str(w.port) for w in self.workers)
+        print(f"Tenantry supervisor (pid {os.getpid()}): workers on ports {ports}", flush=True)
+        for worker in self.workers:
+            self._start(worker)
+        status = 0
+        while not (self.stopping or status):
+            time.sleep(0.2)
+            for worker in self.workers:
+                status = status or self._watch(worker)
+        self._stop_all()
+        return status
+
+    def _watch(self, worker: _Worker) -> int:
+        now = time.monotonic()
+        if worker.process is None:
+            if now >= worker.due:
+                self._start(worker)
+            return 0
+        code = worker.process.poll()
+        if code is None:
+            return 0
+        if worker.restarts == 0 and now - worker.started < STARTUP_GRACE_S:
+            print(
+                f"worker on port {worker.port} exited at start-up (status {code}); stopping",
+                file=sys.stderr,
+                flush=True,
+            )
+            return code or 1
+        lived = now - worker.started
+        backoff = 1.0 if lived > STARTUP_GRACE_S else min(MAX_BACKOFF_S, 2.0**worker.restarts)
+        print(
+            f"worker on port {worker.port} (pid {worker.process.pid}) exited with status "
+            f"{code}; restarting in {backoff:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        worker.process = None
+        worker.restarts += 1
+        worker.due = now + backoff
+        return 0
+
+    def _start(self, worker: _Worker) -> None:
+        env = dict(
+            os.environ, **{ENV_PREFIX + "PORT": str(worker.port), ENV_PREFIX + "WORKERS": "1"}
+        )
+        worker.process = subprocess.Popen(self.command, env=env)
+        worker.started = time.monotonic()
+
+    def _stop(self, _signum: int, _frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _stop_all(self) -> None:
+        running = [w.process for w in self.workers if w.process and w.process.poll() is None]
+        for process in running:
+            process.terminate()
+        deadline = time.monotonic() + STOP_TIMEOUT_S
+        for process in running:
+            try:
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -2,7 +2,9 @@
 
 Order of work per request on a tenant host: a dict lookup for the host, then
 one round trip that opens the transaction, sets the tenant for row-level
-security and reads the tenant's live status and revision. From then on
+security, reads the tenant's live status and revision and, for a custom
+domain, confirms it still belongs to that tenant (when another process moved
+or removed it, the host is looked up again). From then on
 ``current_tenant`` (with that revision) is the request's one answer to "which
 tenant"; nothing else stores it.
 """
@@ -21,8 +23,9 @@ from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
 
 EXTENSION = "tenantry.resolver"
-#: Answered on every accepted host, without a tenant (probes, the core's static files).
-HOSTLESS_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static"})
+#: Answered on every accepted host, without a tenant: the core's static files. (The probes
+#: never get this far: ``health.Probes`` answers them on any Host.)
+HOSTLESS_ENDPOINTS = frozenset({"static"})
 _SCOPE = "_tenantry_request_scope"
 T = TypeVar("T")
 
@@ -54,8 +57,9 @@ def enter_tenant() -> None:
     """before_request: resolve the Host; 400/403/404 for bad, suspended and unknown hosts."""
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return
+    hosts = resolver()
     try:
-        found = resolver().resolve(request.host)
+        found, domain = hosts.lookup(request.host)
     except InvalidName:
         abort(400, description="The Host header is not a valid hostname.")
     if found == PLATFORM:
@@ -64,7 +68,17 @@ def enter_tenant() -> None:
         abort(404, description="There is no site at this address.")
     assert isinstance(found, TenantRef)
     hold_for_request(tenant_context(found))
-    state: Any = db.session.tenant_state()  # type: ignore[attr-defined]
+    state: Any = db.session.tenant_state(domain)  # type: ignore[attr-defined]
+    if state is None and domain is not None:
+        # The domain left this tenant since it was cached (another process moved or
+        # removed it): look it up again, in a new transaction for the new tenant.
+        hosts.forget(domain)
+        db.session.rollback()
+        found = hosts.resolve(domain)
+        if not isinstance(found, TenantRef):
+            abort(404, description="There is no site at this address.")
+        hold_for_request(tenant_context(found))
+        state = db.session.tenant_state(domain)  # type: ignore[attr-defined]
     if state is None or state[0] == "deleted":
         abort(404, description="There is no site at this address.")
     status, revision, slug, name = state
