@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from flask import Flask
 from waitress.server import create_server
@@ -34,19 +35,24 @@ class ServeError(Exception):
     """The server could not start; the message says what to change."""
 
 
+def waitress_server(app: Flask, host: str, port: int, threads: int) -> Any:
+    """The waitress server as production runs it (tests serve through this one too)."""
+    return create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="tenantry",
+        # The app's own middleware decides which forwarded headers to believe
+        # (tenantry.proxies), the same under any WSGI server.
+        clear_untrusted_proxy_headers=False,
+    )
+
+
 def serve(app: Flask, settings: Settings) -> None:
     """Serve ``app`` in this process until SIGTERM or Ctrl-C, then let running requests end."""
     try:
-        server = create_server(
-            app,
-            host=settings.host,
-            port=settings.port,
-            threads=settings.threads,
-            ident="tenantry",
-            # The app's own middleware decides which forwarded headers to believe
-            # (tenantry.proxies), the same under any WSGI server.
-            clear_untrusted_proxy_headers=False,
-        )
+        server = waitress_server(app, settings.host, settings.port, settings.threads)
     except OSError as error:
         raise ServeError(
             f"cannot listen on {settings.host}:{settings.port}: {error.strerror}; "
