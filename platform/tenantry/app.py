@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     if engines.replicas:
         replicas = ReplicaSet(engines.primary, engines.replicas, settings.replica_max_lag_s)
         session_class = routed(TenantSession, replicas)
+    app.extensions["tenantry.replicas"] = replicas
     engine = db.init_app(app, engines.primary, session_class)
     schema = SchemaCheck(alembic_config(settings, registry))
     app.extensions["tenantry.schema"] = schema

@@ -110,8 +110,12 @@ class ReplicaSet:
         )
 
     def primary_lsn(self) -> str:
+        """The primary's WAL insert position: past every commit made so far (also under
+        ``synchronous_commit = off``, where the write position may lag a commit)."""
         with self.primary.connect() as connection:
-            return connection.exec_driver_sql("SELECT pg_current_wal_lsn()::text").scalar_one()
+            return connection.exec_driver_sql(
+                "SELECT pg_current_wal_insert_lsn()::text"
+            ).scalar_one()
 
     def status(self) -> list[dict[str, Any]]:
         """For /readyz: each replica's recovery state and lag, and whether reads go there."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,9 +24,8 @@ from waitress.server import create_server
 
 from tenantry.settings import ENV_PREFIX, Settings
 
-#: A worker that exits sooner than this after its first start is a configuration problem
-#: (port taken, bad settings): the supervisor stops rather than restart it forever.
-STARTUP_GRACE_S = 5.0
+#: A worker that lived longer than this is restarted after a second, sooner ones back off.
+STEADY_S = 5.0
 #: Seconds the supervisor gives its workers to finish their requests before killing them.
 STOP_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 30.0
@@ -82,18 +82,29 @@ def supervise(command: Sequence[str], settings: Settings) -> int:
 
 
 class _Worker:
-    def __init__(self, port: int):
+    def __init__(self, host: str, port: int):
+        self.address = ("127.0.0.1" if host in ("0.0.0.0", "") else host, port)
         self.port = port
         self.process: subprocess.Popen[bytes] | None = None
         self.started = 0.0
         self.restarts = 0
         self.due = 0.0  # when a dead worker may start again
+        self.served = False  # has it ever accepted a connection?
+
+    def listening(self) -> bool:
+        if not self.served:
+            try:
+                socket.create_connection(self.address, timeout=0.2).close()
+                self.served = True
+            except OSError:
+                pass
+        return self.served
 
 
 class _Supervisor:
     def __init__(self, command: list[str], settings: Settings):
         self.command = command
-        self.workers = [_Worker(settings.port + n) for n in range(settings.workers)]
+        self.workers = [_Worker(settings.host, settings.port + n) for n in range(settings.workers)]
         self.stopping = False
 
     def run(self) -> int:
@@ -119,8 +130,10 @@ class _Supervisor:
             return 0
         code = worker.process.poll()
         if code is None:
+            worker.listening()
             return 0
-        if worker.restarts == 0 and now - worker.started < STARTUP_GRACE_S:
+        if not worker.served:
+            # It never listened: settings or the port, which a restart will not fix.
             print(
                 f"worker on port {worker.port} exited at start-up (status {code}); stopping",
                 file=sys.stderr,
@@ -128,7 +141,7 @@ class _Supervisor:
             )
             return code or 1
         lived = now - worker.started
-        backoff = 1.0 if lived > STARTUP_GRACE_S else min(MAX_BACKOFF_S, 2.0**worker.restarts)
+        backoff = 1.0 if lived > STEADY_S else min(MAX_BACKOFF_S, 2.0**worker.restarts)
         print(
             f"worker on port {worker.port} (pid {worker.process.pid}) exited with status "
             f"{code}; restarting in {backoff:.0f} s",
