@@ -27,17 +27,13 @@ from bench.harness.reports import print_table, publish
 from bench.harness.scenario import scenario
 from bench.harness.seeding import NOTES_PATH
 from tenantry.testing import free_port, postgres_unavailable
-from tenantry.testing.balancers import haproxy_config, nginx_config
-from tenantry.testing.daemons import HAPROXY, NGINX, HAProxy, Nginx, missing
+from tenantry.testing.balancers import balancer
+from tenantry.testing.daemons import HAPROXY, NGINX, missing
 from tenantry.testing.failover import write_through_failover
 from tenantry.testing.processes import Server, tenantry_server
 
 CONNECTIONS = 8
 TRUST_LOOPBACK = {"TENANTRY_TRUSTED_PROXY_ADDRESSES": '["127.0.0.1"]'}
-
-
-def balancer(kind: str, backends: list[int]) -> Nginx | HAProxy:
-    return Nginx(nginx_config(backends)) if kind == "nginx" else HAProxy(haproxy_config(backends))
 
 
 def balancer_cost(seconds: float, rounds: int) -> dict[str, Any]:

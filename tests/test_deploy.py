@@ -32,17 +32,9 @@ from tenantry.testing import (
     require_postgres,
     settings_for_test,
 )
-from tenantry.testing.balancers import haproxy_config, nginx_config
+from tenantry.testing.balancers import balancer
 from tenantry.testing.clients import WireClient
-from tenantry.testing.daemons import (
-    HAPROXY,
-    NGINX,
-    REDIS,
-    HAProxy,
-    Nginx,
-    RedisServer,
-    require_binary,
-)
+from tenantry.testing.daemons import HAPROXY, NGINX, REDIS, RedisServer, require_binary
 from tenantry.testing.failover import write_through_failover
 from tenantry.testing.processes import Server, get, process_env, tenantry_server
 
@@ -81,37 +73,32 @@ def _server(env: dict[str, str], port: int, n: int) -> Server:
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     require_postgres()
     require_binary(NGINX, HAPROXY, REDIS)
-    scratch = ScratchPostgres()
     workdir = tmp_path_factory.mktemp("cluster")
-    try:
-        with RedisServer() as redis:
-            app = build_app(settings_for_test(workdir, "postgres", scratch))
-            credentials, token = _seed(app)
-            env = process_env(
-                scratch.app_url,
-                scratch.owner_url,
-                workdir,
-                0,
-                TENANTRY_SECRET_KEY=secrets.token_urlsafe(32),  # one key: one session for all
-                TENANTRY_REDIS_URL=redis.url,
-                TENANTRY_TRUSTED_PROXY_ADDRESSES='["127.0.0.1"]',
-                TENANTRY_TRUSTED_HOSTS=json.dumps(["localhost", ".localhost", "shop.test"]),
-                TENANTRY_THREADS="4",
-            )
-            servers = [_server(env, free_port(), n) for n in range(2)]
-            try:
-                for server in servers:
-                    server.start()
-                cluster = Cluster(app, scratch.owner_url, env, servers, credentials, token)
-                yield cluster
-                _publish(cluster.figures)
-            finally:
-                for server in servers:
-                    server.stop()
-            db_engine = app.extensions["tenantry.db"].engine
-            db_engine.dispose()
-    finally:
-        scratch.drop()
+    with ScratchPostgres() as scratch, RedisServer() as redis:
+        app = build_app(settings_for_test(workdir, "postgres", scratch))
+        credentials, token = _seed(app)
+        env = process_env(
+            scratch.app_url,
+            scratch.owner_url,
+            workdir,
+            0,
+            TENANTRY_SECRET_KEY=secrets.token_urlsafe(32),  # one key: one session for all
+            TENANTRY_REDIS_URL=redis.url,
+            TENANTRY_TRUSTED_PROXY_ADDRESSES='["127.0.0.1"]',
+            TENANTRY_TRUSTED_HOSTS=json.dumps(["localhost", ".localhost", "shop.test"]),
+            TENANTRY_THREADS="4",
+        )
+        servers = [_server(env, free_port(), n) for n in range(2)]
+        try:
+            for server in servers:
+                server.start()
+            cluster = Cluster(app, scratch.owner_url, env, servers, credentials, token)
+            yield cluster
+            _publish(cluster.figures)
+        finally:
+            for server in servers:
+                server.stop()
+            app.extensions["tenantry.db"].engine.dispose()
 
 
 def cli(app: Flask, *args: str, input: str | None = None, check: bool = True) -> str:
@@ -156,14 +143,9 @@ def test_a_login_through_one_process_is_honoured_by_the_other(cluster: Cluster) 
     assert WireClient(second, "acme.localhost").get("/notes/")[0] == 302  # no cookie: login
 
 
-@pytest.mark.parametrize("balancer", ["nginx", "haproxy"])
-def test_a_session_holds_whichever_process_the_balancer_picks(
-    cluster: Cluster, balancer: str
-) -> None:
-    backends = [server.port for server in cluster.servers]
-    proxy = (
-        Nginx(nginx_config(backends)) if balancer == "nginx" else HAProxy(haproxy_config(backends))
-    )
+@pytest.mark.parametrize("kind", ["nginx", "haproxy"])
+def test_a_session_holds_whichever_process_the_balancer_picks(cluster: Cluster, kind: str) -> None:
+    proxy = balancer(kind, [server.port for server in cluster.servers])
     with proxy:
         browser = WireClient(proxy.port, "acme.localhost", source="127.0.0.2")
         assert browser.login(cluster.credentials) == 302
@@ -213,14 +195,11 @@ def test_a_domain_moved_by_the_cli_is_seen_by_both_processes_next_request(
             cli(cluster.app, "domains", "remove", "shop.test", "--tenant", slug, check=False)
 
 
-@pytest.mark.parametrize("balancer", ["nginx", "haproxy"])
+@pytest.mark.parametrize("kind", ["nginx", "haproxy"])
 def test_kill_9_of_one_process_under_writes_loses_no_acknowledged_write(
-    cluster: Cluster, balancer: str
+    cluster: Cluster, kind: str
 ) -> None:
-    backends = [server.port for server in cluster.servers]
-    proxy = (
-        Nginx(nginx_config(backends)) if balancer == "nginx" else HAProxy(haproxy_config(backends))
-    )
+    proxy = balancer(kind, [server.port for server in cluster.servers])
     try:
         with proxy:
             report = write_through_failover(
@@ -230,8 +209,8 @@ def test_kill_9_of_one_process_under_writes_loses_no_acknowledged_write(
     finally:
         cluster.restart(0)
     summary = report.summary()
-    cluster.figures[balancer] = summary
-    print(f"\n{balancer}: {summary}")
+    cluster.figures[kind] = summary
+    print(f"\n{kind}: {summary}")
     assert report.lost(cluster.owner_url) == []
     assert len(report.acknowledged) > 20, summary
     # Only requests in flight on the killed process may fail: at most one per connection.

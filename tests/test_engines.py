@@ -46,9 +46,8 @@ def test_pool_settings_reach_the_engine(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def scratch() -> Iterator[ScratchPostgres]:
     require_postgres()
-    database = ScratchPostgres()
-    yield database
-    database.drop()
+    with ScratchPostgres() as database:
+        yield database
 
 
 @pytest.fixture(scope="module")

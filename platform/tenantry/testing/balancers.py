@@ -5,7 +5,7 @@ listening port, the backends' ports and the log paths changed; a shipped file
 whose shape no longer matches fails here loudly instead of being silently
 left out of the test::
 
-    with Nginx(nginx_config([8001, 8002])) as nginx, HAProxy(haproxy_config([8001])) as ha:
+    with Nginx(nginx_config([8001, 8002])) as nginx, balancer("haproxy", [8001]) as ha:
         ... nginx.port, ha.port ...
 """
 
@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from tenantry.testing.daemons import HAProxy, Nginx
 from tenantry.testing.processes import CHECKOUT
 
 DEPLOY = CHECKOUT / "deploy"
@@ -73,3 +74,11 @@ def haproxy_config(backends: Sequence[int]) -> str:
         [f"    server app{n} 127.0.0.1:{port} check" for n, port in enumerate(backends, 1)],
         source,
     )
+
+
+def balancer(kind: str, backends: Sequence[int]) -> Nginx | HAProxy:
+    """The shipped ``"nginx"`` or ``"haproxy"`` configuration in front of ``backends``,
+    not yet started (a context manager)."""
+    if kind == "nginx":
+        return Nginx(nginx_config(backends))
+    return HAProxy(haproxy_config(backends))

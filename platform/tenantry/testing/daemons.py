@@ -171,36 +171,39 @@ class RedisServer(Daemon):
         return f"redis://127.0.0.1:{self.port}/0"
 
 
-class Nginx(Daemon):
-    """nginx in the foreground with ``config`` as its whole configuration (``{port}`` in it
-    is replaced by the port it listens on, ``{workdir}`` by its folder)."""
+class _Configured(Daemon):
+    """A daemon run with one configuration file of the caller's: ``{port}`` in it is replaced
+    by the port it listens on, ``{workdir}`` by its folder."""
 
-    name = "nginx"
+    config_name = ""
 
     def __init__(self, config: str):
         super().__init__()
-        (self.workdir / "nginx.conf").write_text(
+        self.config = self.workdir / self.config_name
+        self.config.write_text(
             config.replace("{port}", str(self.port)).replace("{workdir}", str(self.workdir))
         )
 
+
+class Nginx(_Configured):
+    """nginx in the foreground with ``config`` as its whole configuration."""
+
+    name = "nginx"
+    config_name = "nginx.conf"
+
     def argv(self) -> Sequence[str]:
-        return [NGINX, "-p", str(self.workdir), "-c", str(self.workdir / "nginx.conf"),
+        return [NGINX, "-p", str(self.workdir), "-c", str(self.config),
                 "-e", str(self.workdir / "error.log"), "-g", "daemon off;"]  # fmt: skip
 
 
-class HAProxy(Daemon):
-    """HAProxy in the foreground with ``config`` (``{port}``/``{workdir}`` as for Nginx)."""
+class HAProxy(_Configured):
+    """HAProxy in the foreground with ``config``."""
 
     name = "haproxy"
-
-    def __init__(self, config: str):
-        super().__init__()
-        (self.workdir / "haproxy.cfg").write_text(
-            config.replace("{port}", str(self.port)).replace("{workdir}", str(self.workdir))
-        )
+    config_name = "haproxy.cfg"
 
     def argv(self) -> Sequence[str]:
-        return [HAPROXY, "-db", "-f", str(self.workdir / "haproxy.cfg")]
+        return [HAPROXY, "-db", "-f", str(self.config)]
 
 
 class PgBouncer(Daemon):

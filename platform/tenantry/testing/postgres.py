@@ -69,3 +69,9 @@ class ScratchPostgres:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+    def __enter__(self) -> ScratchPostgres:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.drop()
