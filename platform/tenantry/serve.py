@@ -132,8 +132,9 @@ class _Supervisor:
         if code is None:
             worker.listening()
             return 0
-        if not worker.served:
-            # It never listened: settings or the port, which a restart will not fix.
+        if not worker.served and code > 0:
+            # It failed before it ever listened: the settings or the port, which a restart
+            # will not fix. (Killed by a signal, it is restarted like any other.)
             print(
                 f"worker on port {worker.port} exited at start-up (status {code}); stopping",
                 file=sys.stderr,
