@@ -1,9 +1,9 @@
-"""Production entry point: waitress serving create_app(), nothing else."""
+"""Production entry point: waitress serving create_app(), in ``workers`` processes."""
 
 import sys
 
 from tenantry.app import create_app
-from tenantry.serve import ServeError, serve
+from tenantry.serve import ServeError, serve, supervise
 from tenantry.settings import SettingsError, load_settings
 
 if __name__ == "__main__":
@@ -12,6 +12,8 @@ if __name__ == "__main__":
     except SettingsError as error:
         print(error, file=sys.stderr)
         sys.exit(2)
+    if settings.workers > 1:
+        sys.exit(supervise([sys.executable, __file__], settings))
     try:
         serve(create_app(settings), settings)
     except ServeError as error:

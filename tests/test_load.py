@@ -10,12 +10,11 @@ the same load for longer, against a production-like server process.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
 
-from tenantry.testing import JsonCollection, LoadTenant, mark_of, run_load, serve_in_thread
+from tenantry.testing import JsonCollection, LoadTenant, run_load, serve_in_thread
 
 TENANTS = 6
 NOTES_PER_TENANT = 5
@@ -32,31 +31,9 @@ def server_port(app: Flask) -> Iterator[int]:
 
 
 @pytest.fixture
-def tenants(
-    app: Flask, make_tenant: Callable[..., Any], make_user: Callable[..., Any]
-) -> list[LoadTenant]:
+def tenants(app: Flask, load_tenants: Callable[..., list[LoadTenant]]) -> list[LoadTenant]:
     """Tenants with notes enabled, each with an admin's API token and a few marked notes."""
-    from sqlalchemy import select
-
-    from tenantry import db, tenant_context
-    from tenantry.auth.models import ApiToken, User
-    from tenantry_notes.models import Note
-
-    made = []
-    for i in range(TENANTS):
-        tenant = make_tenant(f"loadtest{i}", plugins=["notes"])
-        make_user(tenant, role="admin")
-        with app.app_context(), tenant_context(tenant):
-            user = db.session.scalar(select(User))
-            notes = [
-                Note(title=f"{mark_of(tenant.slug)} note {n}", author=user)
-                for n in range(NOTES_PER_TENANT)
-            ]
-            token, secret = ApiToken.issue(user, "load")
-            db.session.add_all([*notes, token])
-            db.session.commit()
-            made.append(LoadTenant(tenant.slug, secret, tuple(note.id for note in notes)))
-    return made
+    return load_tenants(app, TENANTS, NOTES_PER_TENANT)
 
 
 def test_mixed_load_keeps_every_tenant_to_itself(

@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import subprocess
 import sys
-import tempfile
 import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
 
 from bench.harness.databases import Database
-from tenantry.testing import ROOT, Client
+from tenantry.testing import ROOT
+from tenantry.testing.processes import Server, get, process_env
+
+__all__ = ["Server", "bare_server", "get", "migrate", "tenantry_env", "tenantry_server"]
 
 REPO = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -33,21 +32,15 @@ def tenantry_env(
     database: Database, workdir: Path, port: int = 8000, **extra: str
 ) -> dict[str, str]:
     """The environment of a production-like tenantry process on this database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")}
-    env.update(
-        TENANTRY_ENV="production",
-        TENANTRY_SECRET_KEY=secrets.token_urlsafe(32),
-        TENANTRY_DATABASE_URL=database.app_url,
-        TENANTRY_MIGRATIONS_DATABASE_URL=database.owner_url,
-        TENANTRY_INSTANCE_PATH=str(workdir / "instance"),
-        TENANTRY_SERVER_NAME=f"{ROOT}:{port}",
-        TENANTRY_PORT=str(port),
+    return process_env(
+        database.app_url,
+        database.owner_url,
+        workdir,
+        port,
         TENANTRY_THREADS=str(THREADS),
-        TENANTRY_LOG_LEVEL="WARNING",
         TENANTRY_TRUSTED_HOSTS=json.dumps([ROOT, f".{ROOT}", f".{DOMAIN_SUFFIX}"]),
+        **extra,
     )
-    env.update(extra)
-    return env
 
 
 def migrate(env: dict[str, str]) -> float:
@@ -60,70 +53,6 @@ def migrate(env: dict[str, str]) -> float:
     if done.returncode != 0:
         raise RuntimeError(f"tenantry db upgrade failed:\n{done.stdout}\n{done.stderr}")
     return elapsed
-
-
-def get(port: int, path: str, host: str, token: str = "") -> tuple[int, bytes]:
-    """One GET on a fresh connection: (status, body)."""
-    client = Client(port, timeout=10)
-    try:
-        return client.request("GET", path, host, token)
-    finally:
-        client.close()
-
-
-class Server:
-    """A server subprocess on loopback; ``start`` returns once /healthz answers 200."""
-
-    def __init__(self, argv: Sequence[str], env: dict[str, str], port: int, name: str):
-        self.argv = list(argv)
-        self.env = env
-        self.port = port
-        self.name = name
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log: IO[bytes] | None = None
-
-    def start(self, timeout: float = 30.0) -> float:
-        """Start the process; return the seconds until /healthz answered 200."""
-        started = time.perf_counter()
-        # A file, not a pipe: waitress warns on every queued task under load, and a
-        # full pipe nobody reads would block the server.
-        self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
-        self.process = subprocess.Popen(
-            self.argv, env=self.env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT
-        )
-        while time.perf_counter() - started < timeout:
-            if self.process.poll() is not None:
-                self.log.seek(0)
-                error = self.log.read().decode(errors="replace")[-4000:]
-                raise RuntimeError(f"{self.name} exited with {self.process.returncode}:\n{error}")
-            try:
-                if get(self.port, "/healthz", f"{ROOT}:{self.port}")[0] == 200:
-                    return time.perf_counter() - started
-            except OSError:
-                pass
-            time.sleep(0.01)
-        self.stop()
-        raise RuntimeError(f"{self.name} did not answer /healthz within {timeout:.0f} s")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        if self.log is not None:
-            self.log.close()
-        self.process = None
-
-    def __enter__(self) -> Server:
-        self.start()
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.stop()
 
 
 def tenantry_server(env: dict[str, str]) -> Server:

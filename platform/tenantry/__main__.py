@@ -1,4 +1,5 @@
-"""``python -m tenantry``: the ``tenantry`` command (the reloader starts the server this way)."""
+"""``python -m tenantry``: the ``tenantry`` command (the reloader and ``serve --workers``
+start the server this way)."""
 
 from tenantry.cli import main
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from tenantry import auditlog, cache, error_pages, health, jobs, mail, requestlog, security, views
+from tenantry import auditlog, cache, error_pages, jobs, mail, requestlog, security, views
 from tenantry.admin.sites import init_admin, open_platform_scope
 from tenantry.auth import init_auth
 from tenantry.auth.models import (
@@ -24,12 +23,17 @@ from tenantry.auth.models import (
     User,
     UserSession,
 )
+from tenantry.auth.throttle import EXTENSION as THROTTLE
 from tenantry.db import db
-from tenantry.migrate import alembic_config, expected_heads
+from tenantry.engines import make_engines
+from tenantry.health import Probes, Readiness
+from tenantry.migrate import SchemaCheck, alembic_config
 from tenantry.operations import TenantOperation
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
+from tenantry.proxies import ForwardedHeaders
+from tenantry.replicas import ReplicaSet, hand_lsn_to_client, routed
 from tenantry.settings import Settings, load_settings
 from tenantry.tenancy import gate, timezones
 from tenantry.tenancy.context import current_tenant
@@ -103,17 +107,18 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.secure_cookies else "http",
     )
     app.extensions["tenantry.settings"] = settings
-    if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app,
-            x_for=settings.trusted_proxies,
-            x_proto=settings.trusted_proxies,
-            x_host=settings.trusted_proxies,
-        )
 
     registry = load_models(settings)
-    engine = db.init_app(app, settings.database_url, TenantSession)
-    app.extensions["tenantry.heads"] = expected_heads(alembic_config(settings, registry))
+    engines = make_engines(settings)
+    replicas = None
+    session_class: type = TenantSession
+    if engines.replicas:
+        replicas = ReplicaSet(engines.primary, engines.replicas, settings.replica_max_lag_s)
+        session_class = routed(TenantSession, replicas)
+    app.extensions["tenantry.replicas"] = replicas
+    engine = db.init_app(app, engines.primary, session_class)
+    schema = SchemaCheck(alembic_config(settings, registry))
+    app.extensions["tenantry.schema"] = schema
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
     app.jinja_env.globals["current_tenant"] = current_tenant
     app.jinja_env.filters["when"] = timezones.when
@@ -121,7 +126,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     jobs.init_app(app, settings)
 
     error_pages.init_app(app)
-    health.init_app(app)
     security.init_app(app)
     mail.init_app(app, settings)
     auditlog.init_app()
@@ -130,11 +134,35 @@ def create_app(settings: Settings | None = None) -> Flask:
     runtime.mount(app)
     views.init_app(app)
     init_admin(app, registry)
-    _request_hooks(app, settings, runtime)
+    _request_hooks(app, settings, runtime, replicas)
+
+    readiness = Readiness(
+        engine, schema, replicas, app.extensions[THROTTLE].shared_storage_reachable
+    )
+    _middleware(app, settings, readiness)
     return app
 
 
-def _request_hooks(app: Flask, settings: Settings, runtime: PluginRuntime) -> None:
+def _middleware(app: Flask, settings: Settings, readiness: Readiness) -> None:
+    """What runs around Flask, outermost first: who the client is (trusted proxies), the
+    request's id, then the probes, answered before any Host check."""
+    app.wsgi_app = ForwardedHeaders(  # type: ignore[method-assign]
+        requestlog.RequestIds(
+            Probes(
+                app.wsgi_app,
+                readiness,
+                settings.root_host,
+                [("Content-Security-Policy", security.CSP), *security.static_headers(settings)],
+            )
+        ),
+        settings.trusted_proxies,
+        settings.trusted_proxy_addresses,
+    )
+
+
+def _request_hooks(
+    app: Flask, settings: Settings, runtime: PluginRuntime, replicas: ReplicaSet | None
+) -> None:
     """Every hook a request passes through, in order (tests/test_app.py holds it to this)."""
     for hook in (
         requestlog.start_timer,  # time the whole request
@@ -148,4 +176,6 @@ def _request_hooks(app: Flask, settings: Settings, runtime: PluginRuntime) -> No
     # after_request hooks run last-registered first: headers go on before the log line.
     app.after_request(requestlog.log_request)
     app.after_request(security.response_headers(settings))
+    if replicas is not None:  # a client that wrote reads its writes from the next request on
+        app.after_request(hand_lsn_to_client(replicas, settings.secure_cookies))
     app.teardown_request(gate.leave_tenant)

@@ -75,7 +75,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     if "poolclass" not in kwargs:
-        kwargs.update(pool_size=10, max_overflow=20)
+        kwargs.setdefault("pool_size", 10)
+        kwargs.setdefault("max_overflow", 20)
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
@@ -103,8 +104,7 @@ class Database:
 
     extension = "tenantry.db"
 
-    def init_app(self, app: Flask, url: str, session_class: type[Session]) -> Engine:
-        engine = make_engine(url)
+    def init_app(self, app: Flask, engine: Engine, session_class: type[Session]) -> Engine:
         sessions = sessionmaker(engine, class_=session_class, expire_on_commit=False)
         event.listen(sessions, "after_commit", _run_on_commit)
         event.listen(sessions, "after_soft_rollback", _drop_rolled_back)

@@ -20,6 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
 from sqlalchemy import Engine
 
 from tenantry.errors import Refused
@@ -73,6 +74,39 @@ def expected_heads(config: Config) -> set[str]:
         if revision.revision != head
     }
     return heads - covered
+
+
+class SchemaCheck:
+    """Is the database's schema at, behind or ahead of what this process's code expects?
+
+    Ahead is fine: during a rolling deploy the new code migrates first and the old
+    processes keep serving (migrations must stay backward compatible for one
+    release). A revision this process does not know can only come from newer code.
+    """
+
+    def __init__(self, config: Config):
+        self._script = ScriptDirectory.from_config(config)
+        self.expected = expected_heads(config)
+        self._answers: dict[frozenset[str], str] = {}
+
+    def judge(self, current: set[str]) -> str:
+        """ "at head", "ahead" (newer revisions applied) or "behind" (upgrade needed)."""
+        key = frozenset(current)
+        if key not in self._answers:
+            self._answers[key] = self._judge(current)
+        return self._answers[key]
+
+    def _judge(self, current: set[str]) -> str:
+        applied: set[str] = set()
+        unknown = False
+        for head in current:
+            try:
+                applied.update(r.revision for r in self._script.iterate_revisions(head, "base"))
+            except RevisionError:  # no file for it here: newer code applied it
+                unknown = True
+        if unknown:
+            return "ahead"
+        return "behind" if self.expected - applied else "at head"
 
 
 def current_heads(engine: Engine) -> set[str]:

@@ -42,16 +42,22 @@ def protect_forms() -> None:
     csrf.protect()
 
 
-def response_headers(settings: Settings) -> Callable[[Response], Response]:
-    """The after_request hook that puts the security headers on every response."""
-    static_headers = [
+def static_headers(settings: Settings) -> list[tuple[str, str]]:
+    """The security headers that are the same on every response (all but the CSP)."""
+    headers = [
         ("X-Content-Type-Options", "nosniff"),
         ("X-Frame-Options", "DENY"),
         ("Referrer-Policy", "strict-origin-when-cross-origin"),
         ("Cross-Origin-Opener-Policy", "same-origin"),
     ]
     if settings.secure_cookies:
-        static_headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+        headers.append(("Strict-Transport-Security", "max-age=63072000; includeSubDomains"))
+    return headers
+
+
+def response_headers(settings: Settings) -> Callable[[Response], Response]:
+    """The after_request hook that puts the security headers on every response."""
+    always = static_headers(settings)
 
     def add_headers(response: Response) -> Response:
         # Appended, not set: no view sets these, and Headers.setdefault scans the list
@@ -60,7 +66,7 @@ def response_headers(settings: Settings) -> Callable[[Response], Response]:
         response.headers.extend(
             [
                 ("Content-Security-Policy", CSP_WITH_NONCE.format(nonce) if nonce else CSP),
-                *static_headers,
+                *always,
             ]
         )
         return response

@@ -12,6 +12,7 @@ empty database there.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
@@ -23,7 +24,15 @@ from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from limits import parse
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -99,11 +108,21 @@ class Settings(BaseSettings):
         "Add custom domains (or '.parent.tld') here.",
     )
     trusted_proxies: int = Field(
-        default=0, ge=0, description="Proxies in front whose X-Forwarded-* headers are believed."
+        default=0,
+        ge=0,
+        description="How many proxies stand in front; each adds one X-Forwarded-For entry.",
+    )
+    trusted_proxy_addresses: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the proxies; when set, X-Forwarded-* and "
+        "X-Request-ID are believed only from them.",
     )
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     threads: int = Field(default=8, ge=1, le=256)
+    workers: int = Field(
+        default=1, ge=1, le=64, description="Processes `tenantry serve` runs, on port, port+1, ..."
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     strict_plugins: bool = Field(
@@ -111,6 +130,30 @@ class Settings(BaseSettings):
     )
     plugins: PluginSelection = Field(default_factory=PluginSelection)
     secure_cookies: bool = Field(default=False, description="HTTPS only cookies and HSTS.")
+    database_pool_size: int = Field(
+        default=10, ge=1, le=1000, description="Connections each process keeps open per database."
+    )
+    database_max_overflow: int = Field(
+        default=20, ge=0, le=1000, description="Extra connections a process may open at peaks."
+    )
+    database_pool_timeout_s: float = Field(
+        default=10.0, gt=0, description="Seconds a request waits for a pooled connection."
+    )
+    database_pgbouncer: bool = Field(
+        default=False,
+        description="Connect through PgBouncer in transaction mode: no server-side prepared "
+        "statements, per-transaction settings only.",
+    )
+    database_statement_timeout_s: float = Field(
+        default=0.0, ge=0, description="Cancel any statement running longer; 0: no limit."
+    )
+    database_replica_urls: list[str] = Field(
+        default_factory=list,
+        description="Streaming standbys that requests without writes read from.",
+    )
+    replica_max_lag_s: float = Field(
+        default=5.0, ge=0, description="A replica further behind than this is not read from."
+    )
     redis_url: str | None = Field(default=None, description="Rate-limit storage shared by workers.")
     login_rate_limit: str = Field(default="10 per minute", description="Per account and address.")
     resolve_cache_ttl: float = Field(
@@ -173,6 +216,28 @@ class Settings(BaseSettings):
     def _known_database(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("sqlite:", "postgresql")):
             raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
+        return value
+
+    @field_validator("database_replica_urls")
+    @classmethod
+    def _replicas(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and not str(info.data.get("database_url", "")).startswith("postgresql"):
+            raise ValueError("replicas need a PostgreSQL database_url")
+        for url in value:
+            if not url.startswith("postgresql"):
+                raise ValueError("expected postgresql+psycopg:// URLs (replicas are PostgreSQL)")
+        return value
+
+    @field_validator("trusted_proxy_addresses")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{entry!r} is not an IP address or network such as 10.0.0.5 or 10.0.0.0/24"
+                ) from None
         return value
 
     @field_validator("login_rate_limit", "reset_rate_limit")

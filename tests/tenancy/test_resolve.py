@@ -8,6 +8,7 @@ from tenantry.tenancy.context import TenantRef
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
+from tenantry.testing import client_for
 
 
 @pytest.fixture
@@ -130,3 +131,72 @@ def test_unknown_hosts_are_forgotten_quickly_so_new_tenants_appear_everywhere(ap
         assert resolver.resolve("later.localhost").slug == "later"
         now[0] += 30  # a found tenant is kept for the full TTL
         assert resolver.resolve("later.localhost").slug == "later"
+
+
+def test_at_its_cap_the_cache_evicts_the_least_recently_used_host(app, make_tenant):
+    for slug in ("a1", "b2", "c3"):
+        make_tenant(slug)
+    with app.app_context():
+        resolver = HostResolver(db.engine, "localhost", ttl=60, max_entries=2)
+    with StatementCounter(db_engine(app)) as counter:
+        resolver.resolve("a1.localhost")
+        resolver.resolve("b2.localhost")
+        resolver.resolve("a1.localhost")  # a1 is now the most recently used
+        resolver.resolve("c3.localhost")  # evicts b2, not everything
+        before = counter.count
+        resolver.resolve("a1.localhost")
+        resolver.resolve("c3.localhost")
+        assert counter.count == before  # both still cached
+        resolver.resolve("b2.localhost")
+        assert counter.count == before + 1  # b2 was the one evicted
+
+
+def _move_domain_behind_the_apps_back(app, hostname: str, tenant_id: int | None) -> None:
+    """Change a domain as another process would: this app's cache is not told."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(app.extensions["tenantry.settings"].effective_migrations_url)
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM tenantry_domain WHERE hostname = :h"), {"h": hostname})
+        if tenant_id is not None:
+            connection.execute(
+                text(
+                    "INSERT INTO tenantry_domain (hostname, tenant_id, created_at)"
+                    " VALUES (:h, :t, CURRENT_TIMESTAMP)"
+                ),
+                {"h": hostname, "t": tenant_id},
+            )
+    engine.dispose()
+
+
+@pytest.fixture
+def shop(app):
+    app.config["TRUSTED_HOSTS"].append("shop.example.com")
+    yield client_for(app, "shop.example.com")
+    app.config["TRUSTED_HOSTS"].remove("shop.example.com")
+
+
+def test_a_domain_moved_by_another_process_serves_its_new_tenant_on_the_next_request(
+    app, make_tenant, shop
+):
+    acme, bravo = make_tenant("acme", "Acme"), make_tenant("bravo", "Bravo")
+    _move_domain_behind_the_apps_back(app, "shop.example.com", acme.id)
+    assert "<h1>Acme</h1>" in shop.get("/").get_data(as_text=True)  # cached now
+    _move_domain_behind_the_apps_back(app, "shop.example.com", bravo.id)
+    assert "<h1>Bravo</h1>" in shop.get("/").get_data(as_text=True)
+    _move_domain_behind_the_apps_back(app, "shop.example.com", None)
+    assert shop.get("/").status_code == 404
+
+
+def test_checking_the_domain_costs_no_extra_statement(app, make_tenant, shop):
+    acme = make_tenant("acme")
+    _move_domain_behind_the_apps_back(app, "shop.example.com", acme.id)
+    subdomain = client_for(app, "acme.localhost")
+    for client in (shop, subdomain):
+        client.get("/")  # warm the host cache
+    counts = []
+    for client in (shop, subdomain):
+        with StatementCounter(db_engine(app)) as counter:
+            assert client.get("/").status_code == 200
+        counts.append(counter.count)
+    assert counts[0] == counts[1]

@@ -1,4 +1,5 @@
-"""``tenantry serve``: waitress, the same as ``python run.py``; ``--reload`` while developing."""
+"""``tenantry serve``: waitress, the same as ``python run.py``; ``--workers N`` for N
+processes; ``--reload`` while developing."""
 
 from __future__ import annotations
 
@@ -12,11 +13,19 @@ from flask.cli import with_appcontext
 
 from tenantry import reloader
 from tenantry.cli.feedback import settings
-from tenantry.serve import ServeError, serve
+from tenantry.serve import ServeError, serve, supervise
 from tenantry.settings import HOME_VARIABLE, project_home, settings_dir
+
+#: How the supervisor (and the reloader) start the server: this same command, one process each.
+WORKER_COMMAND = (sys.executable, "-m", "tenantry", "serve")
 
 
 @click.command("serve")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    help="Processes to run, on port, port+1, ... (default: the workers setting).",
+)
 @click.option(
     "--reload",
     "reload_",
@@ -25,13 +34,20 @@ from tenantry.settings import HOME_VARIABLE, project_home, settings_dir
     "an installed plugin change.",
 )
 @with_appcontext
-def serve_command(reload_: bool) -> None:
+def serve_command(workers: int | None, reload_: bool) -> None:
     """Serve the platform with waitress (the same as python run.py)."""
+    chosen = settings()
+    if workers is not None:
+        chosen = chosen.model_copy(update={"workers": workers})
     if reload_:
+        if chosen.workers > 1:
+            raise click.ClickException("--reload runs one process; leave out --workers")
         _serve_reloading()
         return
+    if chosen.workers > 1:
+        sys.exit(supervise(WORKER_COMMAND, chosen))
     try:
-        serve(current_app._get_current_object(), settings())  # type: ignore[attr-defined]
+        serve(current_app._get_current_object(), chosen)  # type: ignore[attr-defined]
     except ServeError as error:
         raise click.ClickException(str(error)) from None
 
@@ -48,4 +64,4 @@ def _serve_reloading() -> None:
     if home is not None:
         roots.append(home / ".env")
         env[HOME_VARIABLE] = str(home)  # the child finds the same project from anywhere
-    reloader.run([sys.executable, "-m", "tenantry", "serve"], roots, env)
+    reloader.run(list(WORKER_COMMAND), roots, env)

@@ -2,7 +2,9 @@
 
 Order of work per request on a tenant host: a dict lookup for the host, then
 one round trip that opens the transaction, sets the tenant for row-level
-security and reads the tenant's live status and revision. From then on
+security, reads the tenant's live status and revision and, for a custom
+domain, confirms it still belongs to that tenant (when another process moved
+or removed it, the host is looked up again). From then on
 ``current_tenant`` (with that revision) is the request's one answer to "which
 tenant"; nothing else stores it.
 """
@@ -22,8 +24,9 @@ from tenantry.tenancy.models import TenantStatus
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
 
 EXTENSION = "tenantry.resolver"
-#: Answered on every accepted host, without a tenant (probes, the core's static files).
-HOSTLESS_ENDPOINTS = frozenset({"health.healthz", "health.readyz", "static"})
+#: Answered on every accepted host, without a tenant: the core's static files. (The probes
+#: never get this far: ``health.Probes`` answers them on any Host.)
+HOSTLESS_ENDPOINTS = frozenset({"static"})
 _SCOPE = "_tenantry_request_scope"
 T = TypeVar("T")
 
@@ -55,8 +58,9 @@ def enter_tenant() -> None:
     """before_request: resolve the Host; 400/403/404 for bad, suspended and unknown hosts."""
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return
+    hosts = resolver()
     try:
-        found = resolver().resolve(request.host)
+        found, domain = hosts.lookup(request.host)
     except InvalidName:
         abort(400, description="The Host header is not a valid hostname.")
     if found == PLATFORM:
@@ -65,7 +69,17 @@ def enter_tenant() -> None:
         raise NoSiteHere()
     assert isinstance(found, TenantRef)
     hold_for_request(tenant_context(found))
-    live: TenantRef | None = db.session.live_tenant()  # type: ignore[attr-defined]
+    live: TenantRef | None = db.session.live_tenant(domain)  # type: ignore[attr-defined]
+    if live is None and domain is not None:
+        # The domain left this tenant since it was cached (another process moved or
+        # removed it): look it up again, in a new transaction for the new tenant.
+        hosts.forget(domain)
+        db.session.rollback()
+        found = hosts.resolve(domain)
+        if not isinstance(found, TenantRef):
+            raise NoSiteHere()
+        hold_for_request(tenant_context(found))
+        live = db.session.live_tenant(domain)  # type: ignore[attr-defined]
     if live is None or live.status == TenantStatus.DELETED:
         raise NoSiteHere()
     if live.status == TenantStatus.SUSPENDED:

@@ -6,14 +6,20 @@ how many tenants exist: a miss is one indexed lookup, a hit is a dict read.
 Status is deliberately not trusted from the cache: the request reads it fresh
 in the round trip that starts its transaction (see ``scoping``), so a
 suspension or deletion takes effect on the next request in every process.
-A commit that touches tenants or domains clears this process's cache at once.
+The same round trip confirms that a custom domain still belongs to the cached
+tenant; when it does not (moved or removed by another process), the gate
+``forget``s the host and resolves it again. A commit that touches tenants or
+domains clears this process's cache at once. At ``max_entries`` the least
+recently used host is evicted, so a flood of unknown hosts cannot empty it.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Final
 
 from sqlalchemy import Engine, select
@@ -43,27 +49,41 @@ class HostResolver:
         self._suffix = "." + root_host
         self._ttl = ttl
         self._max_entries = max_entries
-        self._cache: dict[str, tuple[float, TenantRef | None]] = {}
+        self._cache: OrderedDict[str, tuple[float, TenantRef | None]] = OrderedDict()
         self._lock = threading.Lock()
 
     def resolve(self, raw_host: str) -> TenantRef | str | None:
         """Raises InvalidName for a malformed host."""
+        return self.lookup(raw_host)[0]
+
+    def lookup(self, raw_host: str) -> tuple[TenantRef | str | None, str | None]:
+        """(what ``resolve`` answers, the normalised host when it is a custom domain)."""
         host = normalize_host(raw_host)
         if host == self.root_host:
-            return PLATFORM
+            return PLATFORM, None
+        domain = None if host.endswith(self._suffix) else host
         cached = self._cache.get(host)
         now = self._clock()
         if cached is not None and cached[0] > now:
-            return cached[1]
+            # KeyError: evicted by another thread meanwhile; the answer still stands.
+            with suppress(KeyError):
+                self._cache.move_to_end(host)
+            return cached[1], domain
         found = self._lookup(host)
         # "No such site" is kept briefly only: a tenant created by another process
         # must not stay unreachable here for a whole TTL.
         ttl = self._ttl if found is not None else min(self._ttl, NEGATIVE_TTL)
         with self._lock:
-            if len(self._cache) >= self._max_entries:
-                self._cache.clear()
             self._cache[host] = (now + ttl, found)
-        return found
+            self._cache.move_to_end(host)
+            while len(self._cache) > self._max_entries:
+                self._cache.popitem(last=False)
+        return found, domain
+
+    def forget(self, host: str) -> None:
+        """Drop one (normalised) host: the next lookup reads it from the database."""
+        with self._lock:
+            self._cache.pop(host, None)
 
     def clear(self, *_args: object, **_kwargs: object) -> None:
         with self._lock:

@@ -13,7 +13,11 @@ rows that belong, or would move, to another tenant.
 PostgreSQL: each transaction starts with ``set_config('tenantry.tenant_id', ..,
 true)`` (transaction-local, so a pooled connection never carries it to the
 next request) for the row-level security policies; the same round trip
-fetches the tenant's live status for the request gate.
+fetches the tenant's live status for the request gate, confirms that the
+custom domain the request came in on still belongs to the tenant (a domain
+moved by another process is noticed on the next request), sets what must be
+transaction-local behind PgBouncer (``engines``) and, on a replica, answers
+whether it may serve this session (``replicas``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from sqlalchemy import Table, bindparam, event, inspect
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
+from tenantry import engines, replicas
 from tenantry.db import Base
 from tenantry.signals import hosts_changed
 from tenantry.tenancy.context import TenantRef, bypassing, get_tenant, require_tenant_id
@@ -33,17 +38,23 @@ from tenantry.tenancy.mixins import TenantScoped
 RLS_KEY = "tenantry.rls"
 STATE_KEY = "tenantry.tenant_state"
 HOSTS_CHANGED_KEY = "tenantry.hosts_changed"
+#: The custom domain the request came in on (None: a subdomain), checked with the state.
+DOMAIN_KEY = "tenantry.domain"
 
 _SET_RLS = (
     "SELECT set_config('tenantry.tenant_id', %(tenant)s, true),"
     " set_config('tenantry.all_tenants', %(bypass)s, true)"
 )
+#: One row whatever happens (the LEFT JOIN), so the extra columns always come back.
 _SET_RLS_AND_STATE = (
-    _SET_RLS + ", t.status, t.revision, t.slug, t.name, t.timezone"
-    " FROM tenantry_tenant t WHERE t.id = %(id)s"
+    _SET_RLS + "{extra}, t.status, t.revision, t.slug, t.name, t.timezone FROM (SELECT 1) AS one"
+    " LEFT JOIN tenantry_tenant t ON t.id = %(id)s AND (%(domain)s::text IS NULL OR EXISTS"
+    " (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id AND d.hostname = %(domain)s))"
 )
 _STATE = (
-    "SELECT NULL, NULL, status, revision, slug, name, timezone FROM tenantry_tenant WHERE id = ?"
+    "SELECT status, revision, slug, name, timezone FROM tenantry_tenant t WHERE id = ? AND (?"
+    " IS NULL OR EXISTS (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id"
+    " AND d.hostname = ?))"
 )
 
 
@@ -61,10 +72,11 @@ class TenantSession(Session):
             return None
         return found
 
-    def live_tenant(self) -> TenantRef | None:
+    def live_tenant(self, domain: str | None = None) -> TenantRef | None:
         """The current tenant as its row stood when this transaction began (status,
-        revision, name...), read in the transaction's first round trip; None when it
-        no longer exists."""
+        revision, name...), read in the transaction's first round trip; None when it no
+        longer exists, or ``domain`` (the custom domain of the request) is no longer its."""
+        self.info[DOMAIN_KEY] = domain
         self.connection()
         return self.info.get(STATE_KEY)
 
@@ -78,17 +90,24 @@ def _rls_wanted() -> tuple[str, str]:
 def _begin(session: Session, _transaction: Any, connection: Any) -> None:
     tenant = get_tenant()
     session.info.pop(STATE_KEY, None)
+    domain = session.info.get(DOMAIN_KEY)
     if connection.dialect.name == "postgresql":
         wanted = _rls_wanted()
-        params = {"tenant": wanted[0], "bypass": wanted[1], "id": tenant.id if tenant else None}
-        row = connection.exec_driver_sql(_SET_RLS_AND_STATE if tenant else _SET_RLS, params).first()
+        fresh, fresh_params = replicas.freshness(session, connection)
+        extra = connection.info.get(engines.PRELUDE_KEY, "") + fresh
+        params = {"tenant": wanted[0], "bypass": wanted[1], **fresh_params}
+        if tenant is None:
+            row = connection.exec_driver_sql(_SET_RLS + extra, params).first()
+        else:
+            params.update(id=tenant.id, domain=domain)
+            row = connection.exec_driver_sql(_SET_RLS_AND_STATE.format(extra=extra), params).first()
         session.info[RLS_KEY] = wanted
+        replicas.note_freshness(session, connection, row)
+        state = row[-5:] if tenant is not None and row is not None and row[-5] else None
     elif tenant is not None:
-        row = connection.exec_driver_sql(_STATE, (tenant.id,)).first()
-    else:
-        row = None
+        state = connection.exec_driver_sql(_STATE, (tenant.id, domain, domain)).first()
     if tenant is not None:
-        session.info[STATE_KEY] = _live(tenant.id, row[2:]) if row is not None else None
+        session.info[STATE_KEY] = _live(tenant.id, state) if state is not None else None
 
 
 def _live(tenant_id: int, state: Any) -> TenantRef:

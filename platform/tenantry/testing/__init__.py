@@ -7,12 +7,20 @@ tenantry registers as a pytest plugin (entry point ``pytest11``); tests use
 them by name and never import that module.
 
 - ``apps``: settings for a scratch database, the app built and migrated, emptied again;
-- ``clients``: test clients bound to a host, logging in through the real form;
+- ``clients``: test clients bound to a host, logging in through the real form (and
+  ``WireClient``, the same over real sockets);
 - ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
 - ``servers``: a real waitress server in a thread, a free loopback port;
 - ``smtp``: a real SMTP server (aiosmtpd) in a thread, and the messages it received;
 - ``load``: a bounded concurrent load through a real server that counts tenant bleed;
 - ``workers``: a job queue of the test's own on Redis, and a burst worker in a subprocess.
+
+For deployment tests (imported from their modules, not from here):
+
+- ``processes``: tenantry as separate production-like processes;
+- ``daemons``: real nginx, HAProxy, PgBouncer, Redis, a PostgreSQL primary and standby;
+- ``balancers``: ``deploy/``'s nginx and HAProxy configurations rendered for loopback;
+- ``failover``: a write load through a balancer while a backend is killed.
 """
 
 from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test

@@ -1,4 +1,5 @@
-"""Test clients bound to one host, and logging in through the real form, CSRF token included.
+"""Test clients bound to one host, and logging in through the real form, CSRF token included;
+``WireClient`` does the same over real sockets.
 
 Tenants are told apart by the Host header, so a client that forgot it would
 talk to the root host and prove nothing about the tenant it meant.
@@ -6,8 +7,11 @@ talk to the root host and prove nothing about the tenant it meant.
 
 from __future__ import annotations
 
+import http.client
 import re
+from http.cookies import SimpleCookie
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -65,3 +69,69 @@ def assert_isolated(body: str, foreign_markers: list[str]) -> None:
     """Fail when a page shows any marker that belongs to another tenant's rows."""
     leaked = [marker for marker in foreign_markers if marker in body]
     assert not leaked, f"another tenant's data leaked into the response: {leaked}"
+
+
+class WireClient:
+    """A browser-like client over real sockets: one Host, its cookies, a source address.
+
+    For servers in other threads or processes and through real proxies, where the
+    Flask test client cannot go. ``source`` picks the loopback address it connects
+    from (127.0.0.2, 127.0.0.3...), so two clients look like two machines to a proxy.
+    Each request opens its own connection: a proxy cannot pin it to one backend.
+    """
+
+    def __init__(self, port: int, host: str, source: str = "127.0.0.1", timeout: float = 10.0):
+        self.port = port
+        self.host = host
+        self.source = source
+        self.timeout = timeout
+        self.cookies: dict[str, str] = {}
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+        port: int | None = None,
+    ) -> tuple[int, dict[str, str], str]:
+        """(status, headers with lower-case names, body); ``port`` overrides the client's."""
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", port or self.port, timeout=self.timeout, source_address=(self.source, 0)
+        )
+        sent = {"Host": self.host, **(headers or {})}
+        if self.cookies:
+            sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            sent["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            connection.request(method, path, body=body, headers=sent)
+            response = connection.getresponse()
+            text = response.read().decode(errors="replace")
+        finally:
+            connection.close()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie":
+                cookie = SimpleCookie(value)
+                for key, morsel in cookie.items():
+                    self.cookies[key] = morsel.value
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, text
+
+    def get(self, path: str, **kwargs: Any) -> tuple[int, dict[str, str], str]:
+        return self.request("GET", path, **kwargs)
+
+    def login(self, credentials: tuple[str, str], port: int | None = None) -> int:
+        """Log in through the real form (CSRF token included); the response's status."""
+        status, _headers, page = self.get("/login", port=port)
+        assert status == 200, (status, page[:300])
+        match = CSRF.search(page)
+        assert match, "no CSRF token in the login form"
+        email, password = credentials
+        form = {
+            "email": email,
+            "password": password,
+            "csrf_token": match.group(1) or match.group(2),
+        }
+        return self.request("POST", "/login", form=form, port=port)[0]

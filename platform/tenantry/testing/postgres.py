@@ -46,11 +46,12 @@ def require_postgres() -> None:
 
 
 class ScratchPostgres:
-    """A throwaway database, with the application role that RLS applies to."""
+    """A throwaway database, with the application role that RLS applies to (on the server of
+    ``admin_url``, a superuser's URL: the shared test server by default)."""
 
-    def __init__(self) -> None:
+    def __init__(self, admin_url: str = ADMIN_URL) -> None:
         self.name = f"tenantry_test_{uuid.uuid4().hex[:10]}"
-        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as connection:
             exists = connection.execute(
                 text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": APP_ROLE}
@@ -58,7 +59,7 @@ class ScratchPostgres:
             if exists is None:
                 connection.execute(text(f"CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"))
             connection.execute(text(f'CREATE DATABASE "{self.name}"'))
-        base = make_url(ADMIN_URL).set(database=self.name)
+        base = make_url(admin_url).set(database=self.name)
         self.owner_url = base.render_as_string(hide_password=False)
         self.app_url = base.set(username=APP_ROLE, password=None).render_as_string(
             hide_password=False
@@ -68,3 +69,9 @@ class ScratchPostgres:
         with self.admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
         self.admin.dispose()
+
+    def __enter__(self) -> ScratchPostgres:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.drop()

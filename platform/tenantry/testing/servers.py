@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
-from waitress.server import create_server
+
+from tenantry.serve import waitress_server
 
 
 def free_port() -> int:
@@ -26,11 +27,12 @@ def free_port() -> int:
 
 @contextmanager
 def serve_in_thread(app: Flask, port: int = 0, threads: int = 8) -> Iterator[Any]:
-    """A real waitress server on loopback for the block; yields it (``.effective_port``).
+    """A real waitress server on loopback for the block, configured as ``tenantry serve``
+    configures it; yields it (``.effective_port``).
 
     Polls in short slices so it can stop cleanly: waitress's own ``run()`` has no stop.
     """
-    server = create_server(app, host="127.0.0.1", port=port, threads=threads)
+    server = waitress_server(app, "127.0.0.1", port, threads)
     stopping = threading.Event()
 
     def loop() -> None:
