@@ -73,6 +73,6 @@ def test_the_wheel_runs_its_own_code_and_not_the_checkout(installed: Path, tmp_p
 def test_an_installed_tenantry_migrates_from_anywhere(installed: Path, tmp_path: Path):
     upgraded = run(installed, tmp_path, "-c", CLI, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stdout + upgraded.stderr
-    assert "database is at: 0002" in upgraded.stdout
+    assert "database is at: 0003" in upgraded.stdout
     current = run(installed, tmp_path, "-c", CLI, "db", "current")
     assert "up to date" in current.stdout

@@ -8,7 +8,6 @@ write goes through ``tenancy.lifecycle`` and ``auth.accounts``, as the CLI's do.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -21,7 +20,7 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from tenantry.admin import plugin_forms
-from tenantry.admin.base import AdminPage, IndexView, ModelView, tenant_column
+from tenantry.admin.base import AdminPage, IndexView, ModelView, posted_ids, tenant_column
 from tenantry.auth import accounts
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, Operator, Role, User
 from tenantry.db import db
@@ -34,11 +33,6 @@ from tenantry.tenancy.models import Domain, Tenant, TenantStatus
 
 def _root_host() -> str:
     return current_app.extensions["tenantry.settings"].root_host
-
-
-def _ids(ids: Iterable[str]) -> list[int]:
-    """Flask-Admin's posted row ids, as the integers the keys are (others are ignored)."""
-    return [int(i) for i in ids if str(i).isdigit()]
 
 
 class Dashboard(IndexView):
@@ -90,7 +84,7 @@ class TenantView(ModelView):
 
     def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
         changed = 0
-        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(_ids(ids)))):
+        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(posted_ids(ids)))):
             try:
                 lifecycle.set_status(db.session, tenant, status)
                 changed += 1
@@ -167,7 +161,7 @@ class UserView(ModelView):
         accounts.delete_user(db.session, model)
 
     def _users(self, ids: list[str]) -> list[User]:
-        return list(db.session.scalars(select(User).where(User.id.in_(_ids(ids)))))
+        return list(db.session.scalars(select(User).where(User.id.in_(posted_ids(ids)))))
 
     @action("disable", "Disable", "Disable the selected accounts? They can no longer log in.")
     def action_disable(self, ids):

@@ -7,12 +7,12 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import DateTime, String, UniqueConstraint
+from sqlalchemy import BigInteger, DateTime, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tenantry.db import Base
-from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
+from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key, tenant_join
 from tenantry.tenancy.models import one_of, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -41,7 +41,6 @@ class User(PasswordMixin, TenantScoped, Base):
     __tablename__ = "tenantry_user"
     __table_args__ = (UniqueConstraint("tenant_id", "email"), one_of("role", Role))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
@@ -49,7 +48,9 @@ class User(PasswordMixin, TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        primaryjoin=lambda: tenant_join(ApiToken.user_id, User),
     )
 
     @property
@@ -75,21 +76,30 @@ class Operator(PasswordMixin, Global, Base):
 
 
 class ApiToken(TenantScoped, Base):
-    """A named bearer token of one user; only its SHA-256 is stored."""
+    """A named bearer token of one user; only its SHA-256 is stored.
+
+    The hash is unique per tenant, not platform-wide (a distributed table can
+    only enforce uniqueness within one tenant): a token is looked up on the host
+    of the tenant it was issued in, and means nothing on any other.
+    """
 
     __tablename__ = "tenantry_api_token"
-    __table_args__ = (tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
     PREFIX = "tnt_"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     hint: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
-    user: Mapped[User] = relationship(back_populates="tokens")
+    user: Mapped[User] = relationship(
+        back_populates="tokens", primaryjoin=lambda: tenant_join(ApiToken.user_id, User)
+    )
 
     @staticmethod
     def digest(secret: str) -> str:

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, inspect
+from sqlalchemy import Table, bindparam, event, inspect, literal, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
@@ -48,20 +49,80 @@ class TenantSession(Session):
     """A Session whose reads and writes stay inside the current tenant."""
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        """``get(Note, id)``: a tenant table's row by its id alone, as before its key
+        became ``(tenant_id, id)``; the current tenant supplies the other half.
+
+        Inside ``all_tenants()`` the id is looked up in every tenant (ids are unique
+        per table). A full key (a tuple or a dict) is taken as given.
+        """
+        if not _is_tenant_model(entity):
+            return super().get(entity, ident, **kwargs)
+        if bypassing() and _is_single_id(ident):
+            return self._get_in_any_tenant(entity, ident, **kwargs)
+        found = super().get(entity, _full_key(ident), **kwargs)
         # The identity map answers without SQL, so check the row's owner here too.
-        found = super().get(entity, ident, **kwargs)
-        if (
-            isinstance(found, TenantScoped)
-            and not bypassing()
-            and found.tenant_id != require_tenant_id()
-        ):
+        if found is not None and not bypassing() and found.tenant_id != require_tenant_id():
             return None
         return found
+
+    def get_one(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        found = self.get(entity, ident, **kwargs)
+        if found is None:
+            raise NoResultFound(f"no {getattr(entity, '__name__', entity)} with key {ident!r}")
+        return found
+
+    def _get_in_any_tenant(
+        self,
+        entity: Any,
+        ident: Any,
+        *,
+        options: Any = (),
+        populate_existing: bool = False,
+        with_for_update: Any = None,
+        **unsupported: Any,
+    ) -> Any:
+        if unsupported:
+            raise TypeError(
+                f"get({entity.__name__}, id) across tenants does not take {sorted(unsupported)}; "
+                "pass the full key (tenant_id, id)"
+            )
+        # Typed as the id, so an id that came as text ("5", from a URL) compares as a number.
+        wanted = literal(_single(ident), entity.id.type)
+        query = select(entity).where(entity.id == wanted).options(*options)
+        if with_for_update:
+            query = query.with_for_update(
+                **(with_for_update if isinstance(with_for_update, dict) else {})
+            )
+        if populate_existing:
+            query = query.execution_options(populate_existing=True)
+        return self.scalars(query).first()
 
     def tenant_state(self) -> tuple[str, int, str, str] | None:
         """(status, revision, slug, name) of the current tenant, read as the transaction began."""
         self.connection()
         return self.info.get(STATE_KEY)
+
+
+def _is_tenant_model(entity: Any) -> bool:
+    return isinstance(entity, type) and issubclass(entity, TenantScoped)
+
+
+def _is_single_id(ident: Any) -> bool:
+    """``5``, ``"5"`` or ``(5,)`` (how Flask-Admin passes an id), not a whole key."""
+    if isinstance(ident, tuple | list):
+        return len(ident) == 1
+    return not isinstance(ident, dict)
+
+
+def _single(ident: Any) -> Any:
+    return ident[0] if isinstance(ident, tuple | list) else ident
+
+
+def _full_key(ident: Any) -> Any:
+    """``id`` -> ``(current tenant, id)``; a whole key stays as it is."""
+    if isinstance(ident, dict):
+        return ident if "tenant_id" in ident else {"tenant_id": require_tenant_id(), **ident}
+    return (require_tenant_id(), _single(ident)) if _is_single_id(ident) else ident
 
 
 def _rls_wanted() -> tuple[str, str]:
