@@ -20,9 +20,10 @@ from sqlalchemy import Connection, Engine, create_engine, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
 from alembic import command
-from tenantry import all_tenants, db, tenant_context
+from tenantry import all_tenants, db, distribution, tenant_context
 from tenantry.app import create_app
 from tenantry.auth.models import ApiToken, User
+from tenantry.db import Base
 from tenantry.migrate import alembic_config, current_heads, downgrade, upgrade
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy.context import TenantRef
@@ -106,6 +107,10 @@ class OldDatabase:
         found = inspect(self.owner)
         return {t: tuple(found.get_pk_constraint(t)["constrained_columns"]) for t in TABLES}
 
+    def distribution_problems(self) -> list[str]:
+        with self.owner.connect() as connection:
+            return [str(problem) for problem in distribution.check(connection, Base.metadata)]
+
     def heads(self) -> set[str]:
         return current_heads(self.owner)
 
@@ -129,11 +134,20 @@ def old(backend: str, tmp_path: Path) -> Iterator[OldDatabase]:
 def test_upgrading_keeps_every_row_and_gives_the_new_keys(old):
     before = old.rows()
     assert old.primary_keys() == dict.fromkeys(TABLES, ("id",))
+    assert old.distribution_problems() == [
+        "notes_note: primary key (id) does not include tenant_id",
+        "tasks_task: primary key (id) does not include tenant_id",
+        "tenantry_api_token: primary key (id) does not include tenant_id",
+        "tenantry_api_token: unique uq_tenantry_api_token_token_hash (token_hash) "
+        "does not include tenant_id",
+        "tenantry_user: primary key (id) does not include tenant_id",
+    ]
 
     old.upgrade()
 
     assert old.rows() == before
     assert old.primary_keys() == dict.fromkeys(TABLES, ("tenant_id", "id"))
+    assert old.distribution_problems() == []
     with old.app.app_context():
         command.check(old.config)  # the migrated schema is exactly what the models declare
 
