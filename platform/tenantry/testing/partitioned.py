@@ -15,7 +15,15 @@ from __future__ import annotations
 
 import os
 
-from sqlalchemy import Connection, MetaData, Table, create_engine, text
+from sqlalchemy import (
+    Connection,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    create_engine,
+    inspect,
+    text,
+)
 from sqlalchemy.schema import CreateIndex, CreateTable
 
 from tenantry.tenancy import rls
@@ -50,6 +58,11 @@ def partition_tenant_tables(owner_url: str, app_url: str, metadata: MetaData, co
         found = MetaData()
         found.reflect(connection, only=names)
         tables = [table for table in found.sorted_tables if table.name in names]
+        for table in tables:  # a reflected key would put its identity column first
+            key = inspect(connection).get_pk_constraint(table.name)
+            table.append_constraint(
+                PrimaryKeyConstraint(*key["constrained_columns"], name=key["name"])
+            )
         connection.execute(text("DROP TABLE " + ", ".join(f'"{name}"' for name in names)))
         for table in tables:
             _create_partitioned(connection, table, count)
