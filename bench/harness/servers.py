@@ -50,11 +50,11 @@ def tenantry_env(
     return env
 
 
-def migrate(env: dict[str, str]) -> float:
+def migrate(env: dict[str, str], cwd: Path = REPO) -> float:
     """Run ``tenantry db upgrade`` as a user would; return its wall time in seconds."""
     started = time.perf_counter()
     done = subprocess.run(
-        [str(BIN / "tenantry"), "db", "upgrade"], env=env, cwd=REPO, capture_output=True, text=True
+        [str(BIN / "tenantry"), "db", "upgrade"], env=env, cwd=cwd, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
@@ -74,11 +74,14 @@ def get(port: int, path: str, host: str, token: str = "") -> tuple[int, bytes]:
 class Server:
     """A server subprocess on loopback; ``start`` returns once /healthz answers 200."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], port: int, name: str):
+    def __init__(
+        self, argv: Sequence[str], env: dict[str, str], port: int, name: str, cwd: Path = REPO
+    ):
         self.argv = list(argv)
         self.env = env
         self.port = port
         self.name = name
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
         self.log: IO[bytes] | None = None
 
@@ -89,7 +92,7 @@ class Server:
         # full pipe nobody reads would block the server.
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by stop)
         self.process = subprocess.Popen(
-            self.argv, env=self.env, cwd=REPO, stdout=self.log, stderr=subprocess.STDOUT
+            self.argv, env=self.env, cwd=self.cwd, stdout=self.log, stderr=subprocess.STDOUT
         )
         while time.perf_counter() - started < timeout:
             if self.process.poll() is not None:
