@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine
+
 from bench.harness.databases import Database, scratch_database
 from bench.harness.loadgen import LoadResult, Target, drive
 from bench.harness.reports import print_table, publish
@@ -31,6 +33,7 @@ from bench.harness.scenario import parse_with_kinds
 from bench.harness.seeding import NOTES_PATH, Seeded, seed_tenants
 from bench.harness.servers import PYTHON, REPO, Server, get, migrate, tenantry_env
 from bench.throughput import check_same_page
+from tenantry.migrate import current_heads
 from tenantry.testing import free_port
 
 
@@ -44,6 +47,8 @@ class Side:
     port: int
     env: dict[str, str]
     tenant: Seeded | None = None
+    #: The revisions its database is at: shows each side ran its own migrations.
+    heads: set[str] = field(default_factory=set)
     results: list[LoadResult] = field(default_factory=list)
 
     def target(self) -> Target:
@@ -80,6 +85,9 @@ def side(stack: ExitStack, name: str, tree: Path, kind: str, work: Path, notes: 
         env["PYTHONPATH"] = ":".join(str(p) for p in packages)
     made = Side(name, tree, database, port, env)
     migrate(env, cwd=tree)
+    engine = create_engine(database.owner_url)
+    made.heads = current_heads(engine)
+    engine.dispose()
     [made.tenant] = seed_tenants(database.owner_url, 1, notes=notes)
     return made
 
@@ -124,6 +132,7 @@ def summary(kind: str, old: Side, new: Side) -> dict[str, Any]:
         "ratio": round(after / before, 3) if before else None,
         "base_p50_ms": median(old.results, "p50_ms"),
         "this_p50_ms": median(new.results, "p50_ms"),
+        "heads": {"base": sorted(old.heads), "this": sorted(new.heads)},
         "rounds": {"base": old.results, "this": new.results},
         "errors": sum(r.errors + r.non_2xx for r in old.results + new.results),
     }
@@ -159,7 +168,8 @@ def main() -> None:
                 (n + 1, a.rps, b.rps)
                 for n, (a, b) in enumerate(zip(old.results, new.results, strict=True))
             ],
-            f"{kind}: {NOTES_PATH}, {args.connections} connections, {args.seconds:g} s a turn",
+            f"{kind}: {NOTES_PATH}, {args.connections} connections, {args.seconds:g} s a turn; "
+            f"schemas at {', '.join(sorted(old.heads))} (base) and {', '.join(sorted(new.heads))}",
         )
     print_table(
         ("db", f"base ({base}) req/s", f"this ({this}) req/s", "this/base", "p50 ms base/this"),
