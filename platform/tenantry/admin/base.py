@@ -187,12 +187,8 @@ class ModelView(SecureView, SqlaModelView):
         else:
             query = get_query_for_ids(self.get_query(), self.model, ids)
         count = sum(1 for row in query.all() if self.delete_model(row))
-        message = ngettext(
-            "Record was successfully deleted.",
-            "%(count)s records were successfully deleted.",
-            count,
-        )
-        flash(message % {"count": count}, "success")
+        deleted = "%(count)s records were successfully deleted."
+        flash(ngettext("Record was successfully deleted.", deleted, count, count=count), "success")
 
     def create_model(self, form: Any) -> Any:
         created: list[Any] = []
