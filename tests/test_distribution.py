@@ -4,6 +4,7 @@ plugins and names every problem of a plugin whose tables could not be split by t
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,9 @@ from sqlalchemy import text
 
 from tenantry import distribution
 from tenantry.db import Base
+from tenantry.tenancy.scoping import tenant_tables
 from tenantry.testing import ScratchPostgres, require_postgres
+from tenantry_tasks.models import Task  # with notes': the bundled plugins' tables
 
 TENANT_TABLES = {"tenantry_user", "tenantry_api_token", "notes_note", "tasks_task"}
 FIXTURE = Path(__file__).parent / "fixtures" / "tenantry_badkeys"
@@ -119,3 +122,25 @@ def test_db_check_names_every_problem_of_a_plugin_that_cannot_be_distributed(bad
 def problem_lines(output: str, level: str) -> list[str]:
     prefix = f"  {level}: "
     return [line.removeprefix(prefix) for line in output.splitlines() if line.startswith(prefix)]
+
+
+def test_the_citus_ddl_in_the_docs_names_every_table_as_its_kind_in_a_working_order():
+    """docs/scaling.md's DDL: tenant tables distributed (co-located with tenantry_user),
+    platform tables reference tables, each after the tables it refers to."""
+    docs = (Path(__file__).parents[1] / "docs" / "scaling.md").read_text()
+    calls = re.findall(r"SELECT (create_\w+_table)\('(\w+)'(.*?)\);", docs)
+    order = [table for _, table, _ in calls]
+    distributed = {table for kind, table, _ in calls if kind == "create_distributed_table"}
+    reference = {table for kind, table, _ in calls if kind == "create_reference_table"}
+    tenant = {table.name for table in tenant_tables()}
+    declared = set(Base.metadata.tables)
+    assert Task.__tablename__ in distributed
+    assert distributed == tenant & declared
+    assert reference == declared - tenant
+    for kind, table, rest in calls:
+        if kind == "create_distributed_table" and table != "tenantry_user":
+            assert rest == ", 'tenant_id', colocate_with => 'tenantry_user'", table
+        for key in Base.metadata.tables[table].foreign_keys:
+            target = key.column.table.name
+            if target != table:
+                assert order.index(target) < order.index(table), f"{target} before {table}"
