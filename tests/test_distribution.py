@@ -128,7 +128,8 @@ def test_the_citus_ddl_in_the_docs_names_every_table_as_its_kind_in_a_working_or
     """docs/scaling.md's DDL: tenant tables distributed (co-located with tenantry_user),
     platform tables reference tables, each after the tables it refers to."""
     docs = (Path(__file__).parents[1] / "docs" / "scaling.md").read_text()
-    calls = re.findall(r"SELECT (create_\w+_table)\('(\w+)'(.*?)\);", docs)
+    block = docs.split("### The DDL", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    calls = re.findall(r"SELECT (create_\w+_table)\('(\w+)'(.*?)\);", block)
     order = [table for _, table, _ in calls]
     distributed = {table for kind, table, _ in calls if kind == "create_distributed_table"}
     reference = {table for kind, table, _ in calls if kind == "create_reference_table"}
