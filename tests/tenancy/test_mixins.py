@@ -136,3 +136,12 @@ def test_a_tenant_model_may_not_declare_its_own_key(column):
             },
         )
     assert "mine_thing" not in Base.metadata.tables
+
+
+def test_a_mixin_listed_before_tenant_scoped_may_not_bring_its_own_id_either():
+    class Columns:
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    with pytest.raises(TypeError, match=r"Mine declares id itself \(through Columns\)"):
+        type("Mine", (Columns, TenantScoped, Base), {"__tablename__": "mine_other"})
+    assert "mine_other" not in Base.metadata.tables

@@ -88,15 +88,28 @@ class TenantScoped:
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         if "__tablename__" in cls.__dict__:
-            declared = {*cls.__dict__, *get_annotations(cls)}
-            own = sorted(declared & {"id", "tenant_id"})
-            if own:
-                raise TypeError(
-                    f"{cls.__name__} declares {' and '.join(own)} itself; TenantScoped gives "
-                    "every tenant table tenant_id and a bigint id, keyed (tenant_id, id): "
-                    "remove the declaration"
-                )
+            _refuse_own_keys(cls)
         super().__init_subclass__(**kwargs)
+
+
+def _refuse_own_keys(cls: type) -> None:
+    """A tenant model (or a mixin listed before TenantScoped) must not declare the keys:
+    its own ``id`` would win over TenantScoped's and lose the bigint and its generator."""
+    found: dict[str, str] = {}
+    for klass in cls.__mro__:
+        if klass is TenantScoped:
+            break
+        for name in sorted({*klass.__dict__, *get_annotations(klass)} & {"id", "tenant_id"}):
+            found.setdefault(name, klass.__name__)
+    if not found:
+        return
+    where = {owner for owner in found.values() if owner != cls.__name__}
+    through = f" (through {', '.join(sorted(where))})" if where else ""
+    raise TypeError(
+        f"{cls.__name__} declares {' and '.join(sorted(found))} itself{through}; TenantScoped "
+        "gives every tenant table tenant_id and a bigint id, keyed (tenant_id, id): "
+        "remove the declaration"
+    )
 
 
 def tenant_foreign_key(
