@@ -63,10 +63,12 @@ class TenantScoped:
     """Rows that belong to exactly one tenant, keyed ``(tenant_id, id)``.
 
     Adds ``tenant_id`` (the tenant's id, first column of the primary key) and
-    ``id`` (a bigint from the table's own sequence, unique in the table, indexed
-    on its own for operators' lookups across tenants). Foreign keys from other
-    tenant tables point at the whole key (``tenant_foreign_key``), so a row can
-    never reference another tenant's row, even on SQLite.
+    ``id`` (a bigint from the table's own sequence, unique in the table). ``id`` is
+    also indexed on its own: operators look rows up by id across tenants, and on
+    SQLite the next id is read from it (1 us with the index, a scan without).
+    Foreign keys from other tenant tables point at the whole key
+    (``tenant_foreign_key``), so a row can never reference another tenant's row,
+    even on SQLite.
     """
 
     @declared_attr
