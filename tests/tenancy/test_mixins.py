@@ -62,6 +62,7 @@ def test_a_single_id_finds_the_row_in_the_current_tenant_only(session, two):
         assert session.get(Note, note.id) is note
         assert session.get(Note, str(note.id)) is note  # as a URL gives it
         assert session.get(Note, (acme.id, note.id)) is note  # the whole key works too
+        assert session.get(Note, {"id": note.id}) is note
         assert session.get_one(Note, note.id) is note
     with tenant_context(globex):
         assert session.get(Note, note.id) is None
@@ -81,6 +82,7 @@ def test_inside_all_tenants_a_single_id_finds_the_row_in_any_tenant(session, two
         found = session.get(Note, wanted)
         assert (found.tenant_id, found.title) == (globex.id, "globex's")
         assert session.get(Note, str(wanted)).title == "globex's"  # as a URL gives it
+        assert session.get(Note, {"id": wanted}) is found
         assert session.get(Note, wanted + 1000) is None
 
 

@@ -53,13 +53,17 @@ class TenantSession(Session):
         became ``(tenant_id, id)``; the current tenant supplies the other half.
 
         Inside ``all_tenants()`` the id is looked up in every tenant (ids are unique
-        per table). A full key (a tuple or a dict) is taken as given.
+        per table). A whole key, ``(tenant_id, id)``, is taken as given.
         """
         if not _is_tenant_model(entity):
             return super().get(entity, ident, **kwargs)
-        if bypassing() and _is_single_id(ident):
-            return self._get_in_any_tenant(entity, ident, **kwargs)
-        found = super().get(entity, _full_key(ident), **kwargs)
+        single = _single_id(ident)
+        if single is _WHOLE_KEY:
+            found = super().get(entity, ident, **kwargs)
+        elif bypassing():
+            return self._get_in_any_tenant(entity, single, **kwargs)
+        else:
+            found = super().get(entity, (require_tenant_id(), single), **kwargs)
         # The identity map answers without SQL, so check the row's owner here too.
         if found is not None and not bypassing() and found.tenant_id != require_tenant_id():
             return None
@@ -87,12 +91,11 @@ class TenantSession(Session):
                 "pass the full key (tenant_id, id)"
             )
         # Typed as the id, so an id that came as text ("5", from a URL) compares as a number.
-        wanted = literal(_single(ident), entity.id.type)
-        query = select(entity).where(entity.id == wanted).options(*options)
+        query = select(entity).where(entity.id == literal(ident, entity.id.type))
+        query = query.options(*options)
         if with_for_update:
-            query = query.with_for_update(
-                **(with_for_update if isinstance(with_for_update, dict) else {})
-            )
+            lock = with_for_update if isinstance(with_for_update, dict) else {}
+            query = query.with_for_update(**lock)
         if populate_existing:
             query = query.execution_options(populate_existing=True)
         return self.scalars(query).first()
@@ -107,22 +110,18 @@ def _is_tenant_model(entity: Any) -> bool:
     return isinstance(entity, type) and issubclass(entity, TenantScoped)
 
 
-def _is_single_id(ident: Any) -> bool:
-    """``5``, ``"5"`` or ``(5,)`` (how Flask-Admin passes an id), not a whole key."""
-    if isinstance(ident, tuple | list):
-        return len(ident) == 1
-    return not isinstance(ident, dict)
+#: What ``_single_id`` answers for an identity that already names the tenant.
+_WHOLE_KEY = object()
 
 
-def _single(ident: Any) -> Any:
-    return ident[0] if isinstance(ident, tuple | list) else ident
-
-
-def _full_key(ident: Any) -> Any:
-    """``id`` -> ``(current tenant, id)``; a whole key stays as it is."""
+def _single_id(ident: Any) -> Any:
+    """The id of ``5``, ``"5"``, ``(5,)`` (how Flask-Admin passes it) or ``{"id": 5}``;
+    ``_WHOLE_KEY`` for ``(tenant_id, id)`` or a dict naming ``tenant_id``."""
     if isinstance(ident, dict):
-        return ident if "tenant_id" in ident else {"tenant_id": require_tenant_id(), **ident}
-    return (require_tenant_id(), _single(ident)) if _is_single_id(ident) else ident
+        return _WHOLE_KEY if "tenant_id" in ident else ident.get("id")
+    if isinstance(ident, tuple | list):
+        return ident[0] if len(ident) == 1 else _WHOLE_KEY
+    return ident
 
 
 def _rls_wanted() -> tuple[str, str]:
