@@ -45,6 +45,13 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = make_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration copies a table and drops the original; with foreign keys on,
+            # that drop deletes (or cascades to) every row referring to it. The pragma is
+            # ignored inside a transaction, so it goes off before and is checked after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=Base.metadata,
@@ -56,7 +63,12 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
-        if connection.dialect.name == "postgresql":
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"rows refer to rows that do not exist: {broken[:10]}")
+        else:
             rls.sync(connection, Base.metadata, app_url=settings.database_url)
             connection.commit()
     engine.dispose()

@@ -12,18 +12,25 @@ import pytest
 from sqlalchemy import select, text
 
 from tenantry import all_tenants, db
-from tenantry.auditlog import AuditEntry, record
+from tenantry.auditlog import AuditEntry, PlatformAuditEntry, record
 from tenantry.testing import client_for, csrf_token, do_login
 
 NEW_PASSWORD = "a-brand-new-password"
 
 
-def all_entries(app) -> list[AuditEntry]:
+def all_entries(app) -> list[AuditEntry | PlatformAuditEntry]:
+    """Both logs, oldest first (platform entries have no ``tenant_id``)."""
+    rows = []
     with app.app_context(), all_tenants():
-        rows = db.session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+        for model in (AuditEntry, PlatformAuditEntry):
+            rows += db.session.scalars(select(model)).all()
         for row in rows:
             db.session.expunge(row)
-        return list(rows)
+    return sorted(rows, key=lambda e: (e.at, type(e).__name__, e.id))
+
+
+def key(entry) -> tuple[str, int]:
+    return (type(entry).__name__, entry.id)
 
 
 class Log:
@@ -31,13 +38,13 @@ class Log:
 
     def __init__(self, app):
         self.app = app
-        self.seen = max((e.id for e in all_entries(app)), default=0)
+        self.seen = {key(e) for e in all_entries(app)}
 
     @contextmanager
     def expect(self, *actions: str):
         yield
-        new = [e for e in all_entries(self.app) if e.id > self.seen]
-        self.seen = max((e.id for e in new), default=self.seen)
+        new = [e for e in all_entries(self.app) if key(e) not in self.seen]
+        self.seen |= {key(e) for e in new}
         assert [e.action for e in new] == list(actions)
         self.last = new
 
@@ -162,7 +169,7 @@ def test_each_listed_action_leaves_exactly_one_entry(
         credentials = make_operator()
     with log.expect("operator.signed_in"):
         do_login(operator, credentials)
-    assert log.last[0].tenant_id is None
+    assert isinstance(log.last[0], PlatformAuditEntry)
     plugins_page = f"/admin/tenants/plugins/?id={acme.id}"
     with log.expect("plugin.locked"):
         form(operator, plugins_page, plugin="notes", do="lock")
@@ -188,7 +195,7 @@ def test_each_listed_action_leaves_exactly_one_entry(
         done = runner.invoke(args=["tenants", "delete", "acme", "--yes"])
         assert done.exit_code == 0, done.output
     purged = log.last[0]
-    assert (purged.tenant_id, purged.target_label) == (None, "acme")
+    assert isinstance(purged, PlatformAuditEntry) and purged.target_label == "acme"
     # The tenant's own log went with its data; the platform's keeps that it was purged.
     assert {e.action for e in all_entries(app)} == {
         "operator.created", "operator.signed_in", "tenant.purged"
@@ -221,7 +228,9 @@ def test_a_tenant_admin_sees_only_their_tenants_entries(app, two_tenants, make_o
     assert "boss@acme.test" in body and "user.signed_in" in body
     for foreign in ("secret-bob", "bravo", "op@platform.test", "operator.signed_in"):
         assert foreign not in body
-    foreign_ids = [e.id for e in all_entries(app) if e.tenant_id != acme.id]
+    foreign_ids = [
+        e.id for e in all_entries(app) if getattr(e, "tenant_id", None) not in (acme.id, None)
+    ]
     for entry_id in foreign_ids:
         response = admin.get(f"/manage/audit/details/?id={entry_id}", follow_redirects=True)
         assert "secret-bob" not in response.get_data(as_text=True)
@@ -235,9 +244,10 @@ def test_operators_see_every_entry_and_filter_by_tenant_actor_and_action(
     operator = client_for(app, "localhost")
     do_login(operator, make_operator("op@platform.test"))
     everything = operator.get("/admin/audit/").get_data(as_text=True)
-    assert "secret-bob@bravo.test" in everything and "op@platform.test" in everything
-    assert re.search(r'col-tenant_id">\s*platform\s*<', everything)
+    assert "secret-bob@bravo.test" in everything
     assert re.search(r'col-tenant_id">\s*bravo\s*<', everything)
+    platform = operator.get("/admin/platform_audit/").get_data(as_text=True)
+    assert "op@platform.test" in platform and "secret-bob" not in platform
     by_action = operator.get("/admin/audit/?search=sign_in_failed").get_data(as_text=True)
     assert "secret-bob@bravo.test" in by_action and "boss@acme.test" not in by_action
 

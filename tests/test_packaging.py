@@ -10,6 +10,7 @@ run) stays invisible and the wheel's code is what runs.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -22,15 +23,20 @@ from alembic.script import ScriptDirectory
 
 REPO = Path(__file__).resolve().parent.parent
 CLI = "from tenantry.cli import main; main()"
+UNTRACKED = (".git", ".venv", "build", "*.egg-info", "instance", "test-artifacts", "__pycache__")
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The python of a scratch venv that has the tenantry wheel and nothing of this checkout."""
     root = tmp_path_factory.mktemp("wheel")
+    # Built from a copy of the tracked sources: a checkout's build/ may hold files that
+    # were renamed since (setuptools reuses it), and the wheel must not pick them up.
+    source = root / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*UNTRACKED))
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(root / "dist"), "."],
-        cwd=REPO,
+        cwd=source,
         capture_output=True,
         text=True,
         timeout=300,

@@ -43,11 +43,11 @@ def tenantry_env(
     )
 
 
-def migrate(env: dict[str, str]) -> float:
+def migrate(env: dict[str, str], cwd: Path = REPO) -> float:
     """Run ``tenantry db upgrade`` as a user would; return its wall time in seconds."""
     started = time.perf_counter()
     done = subprocess.run(
-        [str(BIN / "tenantry"), "db", "upgrade"], env=env, cwd=REPO, capture_output=True, text=True
+        [str(BIN / "tenantry"), "db", "upgrade"], env=env, cwd=cwd, capture_output=True, text=True
     )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:

@@ -25,6 +25,7 @@ _PUBLIC = {
     "Global": "tenantry.tenancy.mixins",
     "TenantScoped": "tenantry.tenancy.mixins",
     "tenant_foreign_key": "tenantry.tenancy.mixins",
+    "tenant_join": "tenantry.tenancy.mixins",
     "utcnow": "tenantry.tenancy.models",
     "User": "tenantry.auth.models",
     # the current tenant
@@ -50,6 +51,9 @@ _PUBLIC = {
     # refusals, shown the same way by pages, API, admins and CLI
     "Refused": "tenantry.errors",
     "ValidationFailed": "tenantry.errors",
+    # migrations of a plugin's tenant tables made before tenantry 0.3
+    "move_to_tenant_key": "tenantry.tenant_keys",
+    "move_to_id_key": "tenantry.tenant_keys",
     # the application
     "create_app": "tenantry.app",
 }
@@ -67,8 +71,9 @@ if TYPE_CHECKING:
     from tenantry.plugins.runtime import plugin_settings
     from tenantry.tenancy.context import TenantRef, all_tenants, current_tenant, tenant_context
     from tenantry.tenancy.errors import NoTenantError, TenantViolation
-    from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
+    from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key, tenant_join
     from tenantry.tenancy.models import utcnow
+    from tenantry.tenant_keys import move_to_id_key, move_to_tenant_key
 
 
 def __getattr__(name: str) -> Any:

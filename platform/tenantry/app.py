@@ -55,6 +55,7 @@ CORE_MODELS = (
     Invitation,
     OperatorInvitation,
     auditlog.AuditEntry,
+    auditlog.PlatformAuditEntry,
     TenantOperation,
 )
 

@@ -1,9 +1,10 @@
 """The audit log: who did what to which object, when and from which address.
 
-One table, tenant-scoped: a tenant's entries belong to it (its admins read them
-in /manage, they are exported and purged with it); entries about no tenant
-(operators signing in, a tenant purged) have no tenant and only operators see
-them. Rows are only ever added: the database refuses to change one.
+Two tables with the same columns: a tenant's entries (``AuditEntry``, tenant-scoped:
+its admins read them in /manage, they are exported and purged with it, and the
+table distributes by tenant like every other), and the platform's own
+(``PlatformAuditEntry``, Global: operators signing in, a tenant purged), which
+only operators see. Rows are only ever added: the database refuses to change one.
 
 Write an entry with ``record(...)`` (plugins: ``tenantry.audit(...)``) inside the
 transaction of the change it describes, so both commit or neither does. The
@@ -26,13 +27,13 @@ from typing import Any
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Index, String, insert
+from sqlalchemy import JSON, BigInteger, Index, String, insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tenantry import signals
 from tenantry.db import Base, UtcDateTime, db
-from tenantry.tenancy.context import TenantRef, all_tenants, get_tenant, tenant_context
-from tenantry.tenancy.mixins import TENANT_TABLE, TenantScoped
+from tenantry.tenancy.context import TenantRef, get_tenant, tenant_context
+from tenantry.tenancy.mixins import Global, TenantScoped
 from tenantry.tenancy.models import utcnow
 
 ACTION = re.compile(r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$")
@@ -87,20 +88,12 @@ def current_actor() -> Actor:
     return SYSTEM
 
 
-class AuditEntry(TenantScoped, Base):
-    """One action. ``tenant_id`` is None for platform events, which tenants never see
-    (the ORM confines reads to ``tenant_id = current``; row-level security likewise)."""
+class AuditColumns:
+    """What an entry says, in either log."""
 
-    __tablename__ = "tenantry_audit_entry"
-    __table_args__ = (Index("ix_tenantry_audit_entry_tenant_id_at", "tenant_id", "at"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    tenant_id: Mapped[int | None] = mapped_column(  # type: ignore[assignment]
-        ForeignKey(f"{TENANT_TABLE}.id", ondelete="CASCADE"), nullable=True
-    )
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     actor_kind: Mapped[str] = mapped_column(String(16))
-    actor_id: Mapped[int | None]
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str] = mapped_column(String(254))
     action: Mapped[str] = mapped_column(String(64), index=True)
     target_kind: Mapped[str | None] = mapped_column(String(64))
@@ -111,6 +104,22 @@ class AuditEntry(TenantScoped, Base):
 
     def __str__(self) -> str:
         return f"{self.action} by {self.actor_label}"
+
+
+class AuditEntry(AuditColumns, TenantScoped, Base):
+    """One action in a tenant's log; tenants see their own only (the ORM and row-level
+    security confine reads to the current tenant)."""
+
+    __tablename__ = "tenantry_audit_entry"
+    __table_args__ = (Index("ix_tenantry_audit_entry_tenant_id_at", "tenant_id", "at"),)
+
+
+class PlatformAuditEntry(AuditColumns, Global, Base):
+    """One action about no tenant (operators, purges); only operators' code reads these."""
+
+    __tablename__ = "tenantry_platform_audit_entry"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
 
 
 def _kind(obj: object) -> str:
@@ -148,7 +157,6 @@ def record(
         owner = TenantRef(owner, slug="", name="")
     who = actor or current_actor()
     row = {
-        "tenant_id": owner.id if owner is not None else None,
         "at": utcnow(),
         "actor_kind": who.kind,
         "actor_id": who.id,
@@ -161,9 +169,12 @@ def record(
         "detail": values,
     }
     session = session or db.session
+    if owner is None:
+        session.execute(insert(PlatformAuditEntry).values(**row))
+        return
     # Written where it belongs whatever the caller's context: row-level security checks it.
-    with tenant_context(owner) if owner is not None else all_tenants():
-        session.execute(insert(AuditEntry).values(**row))
+    with tenant_context(owner):
+        session.execute(insert(AuditEntry).values(**row, tenant_id=owner.id))
 
 
 def audit(

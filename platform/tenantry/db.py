@@ -71,6 +71,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        # One row per INSERT: a multi-row VALUES would give every row the same next id
+        # (see tenancy.mixins.NextId); SQLite is in-process, so nothing is lost.
+        kwargs.setdefault("use_insertmanyvalues", False)
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -156,6 +156,11 @@ class Settings(BaseSettings):
     )
     redis_url: str | None = Field(default=None, description="Rate-limit storage shared by workers.")
     login_rate_limit: str = Field(default="10 per minute", description="Per account and address.")
+    distribution_ready: bool = Field(
+        default=False,
+        description="`tenantry db check` fails (not just warns) when a table could not be "
+        "distributed by tenant_id (Citus); see docs/scaling.md.",
+    )
     resolve_cache_ttl: float = Field(
         default=30.0, ge=0, description="Seconds a host -> tenant answer is reused."
     )

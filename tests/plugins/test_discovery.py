@@ -133,13 +133,31 @@ def test_an_import_that_fails_after_defining_a_model_leaves_no_table_behind(fake
     body = f"""
     class Thing(TenantScoped, Base):
         __tablename__ = "{table}"
-        id: Mapped[int] = mapped_column(primary_key=True)
+        done: Mapped[bool] = mapped_column(default=False)
 
     raise RuntimeError("half-way through the import")
     """
     registry = run(fake.add("broken", body), fake.add("fine", HEALTHY))
     assert "import failed: RuntimeError: half-way through the import" in reason(registry, "broken")
     assert table not in Base.metadata.tables  # so migrations and `db check` ignore it
+    assert "fine" in registry.loaded
+
+
+def test_a_tenant_model_with_its_own_id_is_refused_with_what_to_do(fake):
+    table = f"oldkeys_item_{fake.tag}"
+    body = f"""
+    class Item(TenantScoped, Base):
+        __tablename__ = "{table}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    plugin = Plugin(requires=[CORE], name="oldkeys", title="Old keys")
+    """
+    registry = run(fake.add("oldkeys", body), fake.add("fine", HEALTHY))
+    assert reason(registry, "oldkeys") == (
+        "import failed: TypeError: Item declares id itself; TenantScoped gives every tenant "
+        "table tenant_id and a bigint id, keyed (tenant_id, id): remove the declaration"
+    )
+    assert table not in Base.metadata.tables
     assert "fine" in registry.loaded
 
 
@@ -262,7 +280,7 @@ def test_a_table_without_the_plugin_prefix_is_refused_and_taken_off_the_metadata
     body = f"""
     class Widget(TenantScoped, Base):
         __tablename__ = "{table}"
-        id: Mapped[int] = mapped_column(primary_key=True)
+        done: Mapped[bool] = mapped_column(default=False)
 
     plugin = Plugin(requires=[CORE], name="{{name}}", title="W")
     """
@@ -292,7 +310,7 @@ def test_global_and_tenant_scoped_models_with_the_prefix_load(fake):
     body = f"""
     class Thing(TenantScoped, Base):
         __tablename__ = "{tables[0]}"
-        id: Mapped[int] = mapped_column(primary_key=True)
+        done: Mapped[bool] = mapped_column(default=False)
 
     class Setting(Global, Base):
         __tablename__ = "{tables[1]}"

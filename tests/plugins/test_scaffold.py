@@ -173,7 +173,7 @@ def test_it_loads_migrates_and_enables(scaffolded):
     assert line.split()[:4] == [NAME, "loaded", "0.1.0", "tenantry-zoo"], listing
     with sqlite3.connect(scaffolded.database) as connection:
         tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
-    assert {"zoo_item", "ix_zoo_item_tenant_id", "notes_note", "tasks_task"} <= tables
+    assert {"zoo_item", "ix_zoo_item_id", "notes_note", "tasks_task"} <= tables
 
     assert "models and migrations agree" in must(scaffolded.tenantry("db", "check"))
     assert "up to date" in must(scaffolded.tenantry("db", "current"))

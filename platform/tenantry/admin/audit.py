@@ -1,6 +1,6 @@
-"""The audit log in both admins, read-only: a tenant's admins see their tenant's entries
+"""The audit logs in both admins, read-only: a tenant's admins see their tenant's entries
 (the session layer confines the view, as every other /manage view); operators see every
-entry, platform events included, filterable by tenant, actor and action."""
+tenant's entries, filterable by tenant, actor and action, and the platform's own events."""
 
 from __future__ import annotations
 
@@ -38,12 +38,9 @@ class AuditLogView(ModelView):
 
 
 class PlatformAuditLogView(AuditLogView):
-    """Every tenant's entries and the platform's own (tenant shown as "platform")."""
+    """Every tenant's entries, with the tenant's slug."""
 
     column_list = ("at", "tenant_id", *AuditLogView.column_list[1:])
     column_labels = {**AuditLogView.column_labels, "tenant_id": "Tenant"}
-    column_formatters = {
-        **AuditLogView.column_formatters,
-        "tenant_id": lambda v, c, m, n: tenant_column(v, c, m, n) if m.tenant_id else "platform",
-    }
+    column_formatters = {**AuditLogView.column_formatters, "tenant_id": tenant_column}
     column_filters = ("tenant_id", *AuditLogView.column_filters)

@@ -7,7 +7,6 @@ write goes through ``tenancy.lifecycle`` and ``auth.accounts``, as the CLI's do.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
@@ -21,17 +20,18 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from tenantry import mail, operations
 from tenantry.admin import plugin_forms
-from tenantry.admin.audit import PlatformAuditLogView
+from tenantry.admin.audit import AuditLogView, PlatformAuditLogView
 from tenantry.admin.base import (
     AdminPage,
     IndexView,
     ModelView,
     PasswordOnCreate,
     password_field,
+    posted_ids,
     tenant_column,
 )
 from tenantry.admin.invitations import InvitationsPage
-from tenantry.auditlog import AuditEntry
+from tenantry.auditlog import AuditEntry, PlatformAuditEntry
 from tenantry.auth import accounts, invitations, resets
 from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import Operator, Role, User
@@ -47,11 +47,6 @@ from tenantry.tenancy.models import Domain, Tenant, TenantStatus
 
 def _root_host() -> str:
     return current_app.extensions["tenantry.settings"].root_host
-
-
-def _ids(ids: Iterable[str]) -> list[int]:
-    """Flask-Admin's posted row ids, as the integers the keys are (others are ignored)."""
-    return [int(i) for i in ids if str(i).isdigit()]
 
 
 class Dashboard(IndexView):
@@ -183,7 +178,7 @@ class TenantView(ModelView):
 
     def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
         changed = 0
-        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(_ids(ids)))):
+        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(posted_ids(ids)))):
             try:
                 lifecycle.set_status(db.session, tenant, status)
                 changed += 1
@@ -373,7 +368,7 @@ class UserView(ModelView):
         accounts.delete_user(db.session, model)
 
     def _users(self, ids: list[str]) -> list[User]:
-        return list(db.session.scalars(select(User).where(User.id.in_(_ids(ids)))))
+        return list(db.session.scalars(select(User).where(User.id.in_(posted_ids(ids)))))
 
     @action("disable", "Disable", "Disable the selected accounts? They can no longer log in.")
     def action_disable(self, ids):
@@ -446,7 +441,7 @@ class OperatorView(PasswordOnCreate, ModelView):
         "stop working now, and each gets an email with a link to choose a new one.",
     )
     def action_reset_password(self, ids):
-        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(_ids(ids)))))
+        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(posted_ids(ids)))))
         if any(operator.id == current_user.record.id for operator in chosen):
             flash("Change your own password on your account page instead.", "error")
             return
@@ -497,4 +492,5 @@ def views() -> list[Any]:
         InvitationsPage(name="Operator invitations", endpoint="invitations"),
         PluginsView(name="Plugins", endpoint="plugins"),
         PlatformAuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
+        AuditLogView(PlatformAuditEntry, name="Platform events", endpoint="platform_audit"),
     ]

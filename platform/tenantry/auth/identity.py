@@ -112,8 +112,8 @@ def _load_from_token(req) -> Account | None:
     secret = header.removeprefix("Bearer ").strip()
     found = db.session.execute(
         select(User, ApiToken.id, ApiToken.last_used_at)  # token and user in one round trip
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == ApiToken.digest(secret))
+        .join(User.tokens)  # on the whole key: one tenant, one shard
+        .where(ApiToken.token_hash == ApiToken.digest(secret))  # unique per tenant
     ).first()
     if found is None or not found[0].active:
         return None

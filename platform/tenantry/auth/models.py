@@ -11,12 +11,12 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tenantry.db import Base, UtcDateTime
-from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
+from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key, tenant_join
 from tenantry.tenancy.models import one_of, utcnow
 
 MIN_PASSWORD_LENGTH = 10
@@ -54,7 +54,6 @@ class User(PasswordMixin, TenantScoped, Base):
     __tablename__ = "tenantry_user"
     __table_args__ = (UniqueConstraint("tenant_id", "email"), one_of("role", Role))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
     name: Mapped[str] = mapped_column(String(200), default="")
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
@@ -62,7 +61,9 @@ class User(PasswordMixin, TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     tokens: Mapped[list[ApiToken]] = relationship(
-        back_populates="user", cascade="all, delete-orphan"
+        back_populates="user",
+        cascade="all, delete-orphan",
+        primaryjoin=lambda: tenant_join(ApiToken.user_id, User),
     )
 
     @property
@@ -88,21 +89,30 @@ class Operator(PasswordMixin, Global, Base):
 
 
 class ApiToken(TenantScoped, Base):
-    """A named bearer token of one user; only its SHA-256 is stored."""
+    """A named bearer token of one user; only its SHA-256 is stored.
+
+    The hash is unique per tenant, not platform-wide (a distributed table can
+    only enforce uniqueness within one tenant): a token is looked up on the host
+    of the tenant it was issued in, and means nothing on any other.
+    """
 
     __tablename__ = "tenantry_api_token"
-    __table_args__ = (tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "token_hash"),
+    )
     PREFIX = "tnt_"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
     name: Mapped[str] = mapped_column(String(100))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64))
     hint: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    user: Mapped[User] = relationship(back_populates="tokens")
+    user: Mapped[User] = relationship(
+        back_populates="tokens", primaryjoin=lambda: tenant_join(ApiToken.user_id, User)
+    )
 
     digest = staticmethod(digest)
 
@@ -127,22 +137,26 @@ class SessionColumns:
     reuses the ids of deleted rows), and end server-side by deleting the row.
     """
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class UserSession(SessionColumns, TenantScoped, Base):
     __tablename__ = "tenantry_user_session"
-    __table_args__ = (tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),)
+    __table_args__ = (
+        tenant_foreign_key("user_id", "tenantry_user", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "key_hash"),  # looked up on the tenant's own host
+    )
 
-    user_id: Mapped[int] = mapped_column(index=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int] = mapped_column(BigInteger, index=True)
 
 
 class OperatorSession(SessionColumns, Global, Base):
     __tablename__ = "tenantry_operator_session"
 
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     operator_id: Mapped[int] = mapped_column(
         ForeignKey("tenantry_operator.id", ondelete="CASCADE"), index=True
     )
@@ -151,9 +165,7 @@ class OperatorSession(SessionColumns, Global, Base):
 class InvitationColumns:
     """A pending invitation: the link carries a signed random nonce, the row its digest."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
     invited_by: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
@@ -166,8 +178,13 @@ class Invitation(InvitationColumns, TenantScoped, Base):
     """An invitation to become a user of one tenant, with the role they will have."""
 
     __tablename__ = "tenantry_invitation"
-    __table_args__ = (UniqueConstraint("tenant_id", "email"), one_of("role", Role))
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email"),
+        UniqueConstraint("tenant_id", "nonce_hash"),  # accepted on the tenant's own host
+        one_of("role", Role),
+    )
 
+    nonce_hash: Mapped[str] = mapped_column(String(64))
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
 
 
@@ -176,3 +193,6 @@ class OperatorInvitation(InvitationColumns, Global, Base):
 
     __tablename__ = "tenantry_operator_invitation"
     __table_args__ = (UniqueConstraint("email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)

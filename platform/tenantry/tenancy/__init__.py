@@ -8,7 +8,7 @@ from tenantry.tenancy.context import (
     tenant_context,
 )
 from tenantry.tenancy.errors import InvalidName, NoTenantError, TenantViolation
-from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key
+from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key, tenant_join
 
 __all__ = [
     "Global",
@@ -22,4 +22,5 @@ __all__ = [
     "get_tenant",
     "tenant_context",
     "tenant_foreign_key",
+    "tenant_join",
 ]

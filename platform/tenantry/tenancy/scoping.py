@@ -24,7 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Table, bindparam, event, inspect
+from sqlalchemy import Table, bindparam, event, inspect, literal, select
+from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
@@ -62,15 +63,56 @@ class TenantSession(Session):
     """A Session whose reads and writes stay inside the current tenant."""
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        """``get(Note, id)``: a tenant table's row by its id alone, as before its key
+        became ``(tenant_id, id)``; the current tenant supplies the other half.
+
+        Inside ``all_tenants()`` the id is looked up in every tenant (ids are unique
+        per table). A whole key, ``(tenant_id, id)``, is taken as given.
+        """
+        if not _is_tenant_model(entity):
+            return super().get(entity, ident, **kwargs)
+        single = _single_id(ident)
+        if single is _WHOLE_KEY:
+            found = super().get(entity, ident, **kwargs)
+        elif bypassing():
+            return self._get_in_any_tenant(entity, single, **kwargs)
+        else:
+            found = super().get(entity, (require_tenant_id(), single), **kwargs)
         # The identity map answers without SQL, so check the row's owner here too.
-        found = super().get(entity, ident, **kwargs)
-        if (
-            isinstance(found, TenantScoped)
-            and not bypassing()
-            and found.tenant_id != require_tenant_id()
-        ):
+        if found is not None and not bypassing() and found.tenant_id != require_tenant_id():
             return None
         return found
+
+    def get_one(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
+        found = self.get(entity, ident, **kwargs)
+        if found is None:
+            raise NoResultFound(f"no {getattr(entity, '__name__', entity)} with key {ident!r}")
+        return found
+
+    def _get_in_any_tenant(
+        self,
+        entity: Any,
+        ident: Any,
+        *,
+        options: Any = (),
+        populate_existing: bool = False,
+        with_for_update: Any = None,
+        **unsupported: Any,
+    ) -> Any:
+        if unsupported:
+            raise TypeError(
+                f"get({entity.__name__}, id) across tenants does not take {sorted(unsupported)}; "
+                "pass the full key (tenant_id, id)"
+            )
+        # Typed as the id, so an id that came as text ("5", from a URL) compares as a number.
+        query = select(entity).where(entity.id == literal(ident, entity.id.type))
+        query = query.options(*options)
+        if with_for_update:
+            lock = with_for_update if isinstance(with_for_update, dict) else {}
+            query = query.with_for_update(**lock)
+        if populate_existing:
+            query = query.execution_options(populate_existing=True)
+        return self.scalars(query).first()
 
     def live_tenant(self, domain: str | None = None) -> TenantRef | None:
         """The current tenant as its row stood when this transaction began (status,
@@ -79,6 +121,24 @@ class TenantSession(Session):
         self.info[DOMAIN_KEY] = domain
         self.connection()
         return self.info.get(STATE_KEY)
+
+
+def _is_tenant_model(entity: Any) -> bool:
+    return isinstance(entity, type) and issubclass(entity, TenantScoped)
+
+
+#: What ``_single_id`` answers for an identity that already names the tenant.
+_WHOLE_KEY = object()
+
+
+def _single_id(ident: Any) -> Any:
+    """The id of ``5``, ``"5"``, ``(5,)`` (how Flask-Admin passes it) or ``{"id": 5}``;
+    ``_WHOLE_KEY`` for ``(tenant_id, id)`` or a dict naming ``tenant_id``."""
+    if isinstance(ident, dict):
+        return _WHOLE_KEY if "tenant_id" in ident else ident.get("id")
+    if isinstance(ident, tuple | list):
+        return ident[0] if len(ident) == 1 else _WHOLE_KEY
+    return ident
 
 
 def _rls_wanted() -> tuple[str, str]:

@@ -62,15 +62,22 @@ def build_app(settings: Settings) -> Flask:
 
 def reset_database(app: Flask) -> None:
     """Empty every table and forget cached state (resolved hosts, enabled plugins, throttle,
-    the tenant-keyed cache)."""
+    the tenant-keyed cache).
+
+    DELETE, not TRUNCATE: a test leaves a few rows, and deleting them takes milliseconds
+    where TRUNCATE replaces every table's and index's files (0.2 s a test; over 1 s with
+    the tenant tables partitioned). Ids go on from where they were, as in production.
+    """
     settings: Settings = app.extensions["tenantry.settings"]
     with app.app_context():
         tables = [t for t in reversed(Base.metadata.sorted_tables)]
         if settings.database_url.startswith("postgresql"):
             engine = create_engine(settings.effective_migrations_url)
             with engine.begin() as connection:
-                names = ", ".join(f'"{t.name}"' for t in tables)
-                connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                # The tables FORCE row-level security, owner included: this clears them all.
+                connection.execute(text("SELECT set_config('tenantry.all_tenants', 'on', true)"))
+                for table in tables:
+                    connection.execute(table.delete())
             engine.dispose()
         else:
             with db.engine.begin() as connection:

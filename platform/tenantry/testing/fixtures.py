@@ -1,6 +1,8 @@
 """pytest plugin for tenantry and its plugin authors (entry point ``pytest11``).
 
-Fixtures run every test that uses ``app`` against SQLite and PostgreSQL. On
+Fixtures run every test that uses ``app`` against SQLite and PostgreSQL (only
+PostgreSQL, with every tenant table hash-partitioned by tenant, when
+``TENANTRY_TEST_PARTITIONS`` asks for partitions: see ``testing.partitioned``). On
 PostgreSQL each test session gets a scratch database, migrated by the
 superuser (who owns the tables) while the app connects as ``tenantry_app``, a
 role without superuser or BYPASSRLS, as in production; otherwise row-level
@@ -27,7 +29,7 @@ from flask.testing import FlaskClient
 
 from tenantry import mail
 from tenantry.auth import accounts
-from tenantry.db import db
+from tenantry.db import Base, db
 from tenantry.mail.backends import SmtpBackend
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
@@ -37,10 +39,16 @@ from tenantry.tenancy.context import as_ref
 from tenantry.tenancy.models import Tenant
 from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
 from tenantry.testing.clients import client_for, do_login, host_of
+from tenantry.testing.partitioned import partition_tenant_tables, partitions_wanted
 from tenantry.testing.postgres import ScratchPostgres, require_postgres
 from tenantry.testing.smtp import MailCatcher
 
-BACKENDS = ("sqlite", "postgres")
+try:
+    #: TENANTRY_TEST_PARTITIONS=8: tenant tables hash-partitioned by tenant_id (PostgreSQL only).
+    PARTITIONS = partitions_wanted()
+except ValueError as error:
+    raise pytest.UsageError(str(error)) from None
+BACKENDS = ("postgres",) if PARTITIONS else ("sqlite", "postgres")
 
 # Every key RQ writes during this run starts with this prefix, so runs sharing a Redis never
 # meet and cleaning up touches only this run's keys. Set before anything imports rq (which
@@ -67,7 +75,12 @@ def _session_app(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Flask:
     scratch = request.getfixturevalue("_scratch_postgres") if backend == "postgres" else None
-    return build_app(settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch))
+    settings = settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch)
+    app = build_app(settings)
+    if PARTITIONS and backend == "postgres":
+        urls = settings.effective_migrations_url, settings.database_url
+        partition_tenant_tables(*urls, Base.metadata, PARTITIONS)
+    return app
 
 
 @pytest.fixture

@@ -65,11 +65,22 @@ def get(port: int, path: str, host: str, token: str = "") -> tuple[int, bytes]:
 class Server:
     """A server subprocess on loopback; ``start`` returns once /healthz answers 200."""
 
-    def __init__(self, argv: Sequence[str], env: dict[str, str], port: int, name: str):
+    def __init__(
+        self,
+        argv: Sequence[str],
+        env: dict[str, str],
+        port: int,
+        name: str,
+        cwd: Path | None = None,
+    ):
+        """``cwd``: where the process runs; default this checkout, when there is one."""
         self.argv = list(argv)
         self.env = env
         self.port = port
         self.name = name
+        self.cwd = (
+            cwd if cwd is not None else (CHECKOUT if (CHECKOUT / "settings").is_dir() else None)
+        )
         self.process: subprocess.Popen[bytes] | None = None
         self.log: IO[bytes] | None = None
 
@@ -82,7 +93,7 @@ class Server:
         self.process = subprocess.Popen(
             self.argv,
             env=self.env,
-            cwd=CHECKOUT if (CHECKOUT / "settings").is_dir() else None,
+            cwd=self.cwd,
             stdout=self.log,
             stderr=subprocess.STDOUT,
         )

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import BigInteger, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, User, UtcDateTime, tenant_foreign_key, utcnow
+from tenantry import (
+    Base,
+    TenantScoped,
+    User,
+    UtcDateTime,
+    tenant_foreign_key,
+    tenant_join,
+    utcnow,
+)
 
 
 class Note(TenantScoped, Base):
@@ -17,20 +25,18 @@ class Note(TenantScoped, Base):
         Index("ix_notes_note_tenant_updated", "tenant_id", "updated_at"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text, default="")
     #: Normalised: lowercase, comma-separated, sorted, without duplicates.
     tags: Mapped[str] = mapped_column(String(500), default="")
-    author_id: Mapped[int | None] = mapped_column(index=True)
+    author_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
-    # Joined on the user's primary key alone: the composite foreign key above already
-    # guarantees the same tenant, and a primary-key join lets SQLAlchemy answer from
-    # the identity map and load authors with one cheap IN query.
+    # Joined on the user's whole key (tenant_id, id): loads come from the identity map;
+    # only author_id is written, so removing the author never touches tenant_id.
     author: Mapped[User | None] = relationship(
-        primaryjoin=lambda: Note.author_id == User.id, foreign_keys=lambda: [Note.author_id]
+        primaryjoin=lambda: tenant_join(Note.author_id, User)
     )
 
     @property

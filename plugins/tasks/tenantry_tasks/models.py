@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, String
+from sqlalchemy import BigInteger, Date, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenantry import Base, TenantScoped, UtcDateTime, tenant_foreign_key, utcnow
+from tenantry import Base, TenantScoped, UtcDateTime, tenant_foreign_key, tenant_join, utcnow
 from tenantry_notes.models import Note
 
 
@@ -19,19 +19,16 @@ class Task(TenantScoped, Base):
         Index("ix_tasks_task_tenant_done", "tenant_id", "done"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(200))
     done: Mapped[bool] = mapped_column(default=False)
     due: Mapped[date | None] = mapped_column(Date)
-    note_id: Mapped[int | None] = mapped_column(index=True)
+    note_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
-    # On the note's primary key (the composite key above holds the tenant): loads come
-    # from the identity map, and unlinking clears note_id only, never tenant_id.
-    note: Mapped[Note | None] = relationship(
-        primaryjoin=lambda: Task.note_id == Note.id, foreign_keys=lambda: [Task.note_id]
-    )
+    # On the note's whole key: loads come from the identity map, and unlinking clears
+    # note_id only, never tenant_id.
+    note: Mapped[Note | None] = relationship(primaryjoin=lambda: tenant_join(Task.note_id, Note))
 
     @property
     def overdue(self) -> bool:
