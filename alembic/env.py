@@ -10,6 +10,7 @@ leaves the database at the last revision that succeeded. After upgrading,
 row-level security is brought in line with the metadata (see tenancy.rls).
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from alembic import context
@@ -17,6 +18,7 @@ from sqlalchemy import pool
 
 from tenantry.app import load_models
 from tenantry.db import Base, UtcDateTime, make_engine
+from tenantry.plugins.registry import PluginRegistry
 from tenantry.settings import load_settings
 from tenantry.tenancy import rls
 
@@ -41,6 +43,18 @@ def core_tables_only(_object: Any, name: str | None, kind: str, *_rest: Any) -> 
     return kind != "table" or bool(name and name.startswith("tenantry_"))
 
 
+def loaded_tables_only(registry: PluginRegistry) -> Callable[..., bool]:
+    """Leave out tables in the database that belong to plugins not loaded here (uninstalled,
+    disabled or refused): every plugin table starts with its plugin's name."""
+    owned = ("tenantry_", *(f"{entry.name}_" for entry in registry))
+
+    def include(_object: Any, name: str | None, kind: str, reflected: bool, other: Any) -> bool:
+        unmodelled = kind == "table" and reflected and other is None
+        return not unmodelled or bool(name and name.startswith(owned))
+
+    return include
+
+
 def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url")
     engine = make_engine(url, poolclass=pool.NullPool)
@@ -58,7 +72,9 @@ def run_migrations_online() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             transaction_per_migration=True,
             compare_type=True,
-            include_object=core_tables_only if core_only else None,
+            include_object=(
+                core_tables_only if core_only else loaded_tables_only(config.attributes["registry"])
+            ),
             render_item=render_item,
         )
         with context.begin_transaction():
@@ -69,7 +85,12 @@ def run_migrations_online() -> None:
             if broken:
                 raise RuntimeError(f"rows refer to rows that do not exist: {broken[:10]}")
         else:
-            rls.sync(connection, Base.metadata, app_url=settings.database_url)
+            rls.sync(
+                connection,
+                Base.metadata,
+                app_url=settings.database_url,
+                platform_url=settings.effective_platform_url,
+            )
             connection.commit()
     engine.dispose()
 

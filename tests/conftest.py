@@ -1,13 +1,22 @@
-"""The core's tests use the fixtures that tenantry ships to plugin authors (tenantry.testing)."""
+"""The core's tests use the fixtures that tenantry ships to plugin authors (tenantry.testing).
+
+``HYPOTHESIS_PROFILE=ci`` (set by .ci/run) derandomizes every property-based test, so a
+failure in CI replays anywhere with the same code.
+"""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 
 from tenantry.testing import LoadTenant, mark_of
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def seed_load_tenants(app: Flask, count: int, notes: int = 5, prefix: str = "loadtest") -> list:

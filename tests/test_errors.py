@@ -250,6 +250,74 @@ def test_nul_characters_are_refused_with_400_on_both_databases(app, make_tenant,
     assert "NUL character" in response.get_data(as_text=True)
 
 
+NUL_BODIES = [
+    ("application/merge-patch+json", b'{"title": "a\\u0000b"}'),
+    ("application/vnd.api+json", b'{"title": "a\\u0000b"}'),
+    ("application/json", '{"title": "a\\u0000b"}'.encode("utf-16")),
+    ("application/json", '{"title": "ok", "tags": ["a\\u0000"]}'.encode("utf-32")),
+    ("application/json; charset=utf-8", b'{"ti\\u0000tle": "a"}'),
+    ("text/plain", b"a\x00b"),
+]
+
+
+def test_nul_in_any_body_is_refused_with_400_and_nothing_is_stored(app, make_tenant, make_user):
+    from sqlalchemy import func, select
+
+    from tenantry import db, tenant_context
+    from tenantry.testing import client_for, csrf_token, do_login
+    from tenantry_notes.models import Note
+
+    acme = make_tenant("acme", plugins=["notes"])
+    client = client_for(app, "acme.localhost")
+    do_login(client, make_user(acme))
+    token = csrf_token(client, "/notes/new")
+    for content_type, body in NUL_BODIES:
+        response = client.post(
+            "/notes/api/notes",
+            data=body,
+            content_type=content_type,
+            headers={"X-CSRFToken": token},
+        )
+        assert response.status_code == 400, (content_type, body)
+    form = {"title": "a\x00b", "body": "", "tags": "", "csrf_token": token}
+    assert (
+        client.post("/notes/new", data=form, content_type="multipart/form-data").status_code == 400
+    )
+    with app.app_context(), tenant_context(acme):
+        assert db.session.scalar(select(func.count()).select_from(Note)) == 0
+
+
+@pytest.fixture
+def failing_flush_app(app) -> Iterator[Flask]:
+    """A second app on the test database with a view whose flush fails, uncaught."""
+    app = build_app(app.extensions["tenantry.settings"])
+
+    @app.route("/flush-fails")
+    def flush_fails():
+        from tenantry import db
+        from tenantry_notes.models import Note
+
+        db.session.add(Note(title=None))  # NOT NULL: the flush fails
+        db.session.flush()
+
+    yield app
+    from tenantry.db import db
+
+    with app.app_context():
+        db.engine.dispose()
+        db.platform_engine.dispose()
+
+
+def test_the_error_page_renders_after_a_failed_flush(failing_flush_app, make_tenant):
+    """The page needs the tenant's plugins and the user: the session must work again."""
+    make_tenant("acme", name="Acme Corp", plugins=["notes"])
+    response = get_with_host(failing_flush_app, "acme.localhost", "/flush-fails")
+    assert response.status_code == 500
+    body = response.get_data(as_text=True)
+    assert BRAND in body and "Acme Corp" in body
+    assert "Something went wrong on our side" in body
+
+
 def test_an_unreachable_database_answers_503_not_500(tmp_path):
     from tenantry.app import create_app
     from tenantry.testing import client_for

@@ -48,6 +48,7 @@ _PUBLIC = {
     "audit": "tenantry.auditlog",
     # JSON APIs: a view's contract, checked and described in the site's OpenAPI document
     "api_operation": "tenantry.jsonapi",
+    "Form": "tenantry.forms",
     # refusals, shown the same way by pages, API, admins and CLI
     "Refused": "tenantry.errors",
     "ValidationFailed": "tenantry.errors",
@@ -65,6 +66,7 @@ if TYPE_CHECKING:
     from tenantry.auth import members_only
     from tenantry.auth.models import User
     from tenantry.errors import Refused, ValidationFailed
+    from tenantry.forms import Form
     from tenantry.jsonapi import api_operation
     from tenantry.pagination import Page, paginate
     from tenantry.plugins.contract import NavItem, Plugin, Slot

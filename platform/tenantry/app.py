@@ -9,9 +9,18 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-from werkzeug.routing import IntegerConverter
 
-from tenantry import auditlog, cache, error_pages, jobs, mail, requestlog, security, views
+from tenantry import (
+    auditlog,
+    cache,
+    error_pages,
+    inputs,
+    jobs,
+    mail,
+    requestlog,
+    security,
+    views,
+)
 from tenantry.admin.sites import init_admin, open_platform_scope
 from tenantry.auth import init_auth
 from tenantry.auth.models import (
@@ -24,18 +33,19 @@ from tenantry.auth.models import (
     UserSession,
 )
 from tenantry.auth.throttle import EXTENSION as THROTTLE
-from tenantry.db import db
+from tenantry.db import UnusableDatabase, db
 from tenantry.engines import make_engines
 from tenantry.health import Probes, Readiness
+from tenantry.hostheader import HostHeader
 from tenantry.migrate import SchemaCheck, alembic_config
 from tenantry.operations import TenantOperation
 from tenantry.plugins.models import TenantPlugin
-from tenantry.plugins.registry import PluginRegistry, check_strict, discover
+from tenantry.plugins.registry import PluginLoadError, PluginRegistry, check_strict, discover
 from tenantry.plugins.runtime import PluginRuntime
 from tenantry.proxies import ForwardedHeaders
 from tenantry.replicas import ReplicaSet, hand_lsn_to_client, routed
-from tenantry.settings import Settings, load_settings
-from tenantry.tenancy import gate, timezones
+from tenantry.settings import Settings, SettingsError, load_settings
+from tenantry.tenancy import connections, gate, timezones
 from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
@@ -58,6 +68,9 @@ CORE_MODELS = (
     auditlog.PlatformAuditEntry,
     TenantOperation,
 )
+#: What ``load_settings`` and ``create_app`` raise for the person starting the app: entry
+#: points (run.py, the CLI) print the message without a traceback and exit 2.
+STARTUP_ERRORS = (SettingsError, PluginLoadError, UnusableDatabase)
 
 
 def load_models(settings: Settings) -> PluginRegistry:
@@ -70,19 +83,6 @@ def load_models(settings: Settings) -> PluginRegistry:
     return registry
 
 
-class KeyConverter(IntegerConverter):
-    """``<int:...>`` in every route, the core's and plugins': a number past the largest key
-    a database integer holds reads as 0, which no row has, so the view answers its usual
-    404 rather than the database failing. (Refusing it in the converter would make
-    werkzeug answer 405 for some methods.)"""
-
-    LARGEST = 2**31 - 1
-
-    def to_python(self, value: str) -> int:
-        number = int(value)
-        return number if number <= self.LARGEST else 0
-
-
 def trusted_hosts(root: str) -> list[str]:
     """The root host and its subdomains, with and without the DNS trailing dot."""
     return [root, f".{root}", f"{root}.", f".{root}."]
@@ -92,7 +92,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     requestlog.configure_logging(settings)
     app = Flask("tenantry", instance_path=str(settings.instance_path.resolve()))
-    app.url_map.converters["int"] = KeyConverter
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
@@ -108,6 +107,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         PREFERRED_URL_SCHEME="https" if settings.secure_cookies else "http",
     )
     app.extensions["tenantry.settings"] = settings
+    inputs.init_app(app)  # before any route: every <int:id> reads within a key's range
 
     registry = load_models(settings)
     engines = make_engines(settings)
@@ -117,7 +117,10 @@ def create_app(settings: Settings | None = None) -> Flask:
         replicas = ReplicaSet(engines.primary, engines.replicas, settings.replica_max_lag_s)
         session_class = routed(TenantSession, replicas)
     app.extensions["tenantry.replicas"] = replicas
-    engine = db.init_app(app, engines.primary, session_class)
+    engine = db.init_app(app, engines.primary, session_class, engines.platform)
+    connections.install_all(engines)
+    if problem := settings.shared_role_problem():
+        log.warning("%s", problem)
     schema = SchemaCheck(alembic_config(settings, registry))
     app.extensions["tenantry.schema"] = schema
     gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
@@ -145,15 +148,21 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _middleware(app: Flask, settings: Settings, readiness: Readiness) -> None:
-    """What runs around Flask, outermost first: who the client is (trusted proxies), the
+    """What runs around Flask, outermost first: who the client is (trusted proxies), which
+    host it asked for (lower case; an absolute request target wins over Host), the
     request's id, then the probes, answered before any Host check."""
     app.wsgi_app = ForwardedHeaders(  # type: ignore[method-assign]
-        requestlog.RequestIds(
-            Probes(
-                app.wsgi_app,
-                readiness,
-                settings.root_host,
-                [("Content-Security-Policy", security.CSP), *security.static_headers(settings)],
+        HostHeader(
+            requestlog.RequestIds(
+                Probes(
+                    app.wsgi_app,
+                    readiness,
+                    settings.root_host,
+                    [
+                        ("Content-Security-Policy", security.CSP),
+                        *security.static_headers(settings),
+                    ],
+                )
             )
         ),
         settings.trusted_proxies,

@@ -9,6 +9,7 @@ migrations are deterministic.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -65,12 +66,16 @@ class UtcDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
+class UnusableDatabase(Exception):
+    """The database URL names something that cannot hold a database; says what to change."""
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine with the pragmas and pool settings Tenantry relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            _prepare_sqlite_file(Path(parsed.database))
         # One row per INSERT: a multi-row VALUES would give every row the same next id
         # (see tenancy.mixins.NextId); SQLite is in-process, so nothing is lost.
         kwargs.setdefault("use_insertmanyvalues", False)
@@ -83,6 +88,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the file's folder; refuse, in words, a path SQLite could not open."""
+    hint = "set database_url to a file in a writable folder, e.g. sqlite:///instance/tenantry.db"
+    if path.is_dir():
+        raise UnusableDatabase(f"the SQLite database {path} is a folder, not a file; {hint}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UnusableDatabase(
+            f"cannot create the folder {path.parent} of the SQLite database: "
+            f"{error.strerror or error}; {hint}"
+        ) from None
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UnusableDatabase(f"the SQLite database {path} is not writable; {hint}")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -92,27 +113,44 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+#: ``Session.info`` key of the platform role's engine (see ``Database.init_app``).
+PLATFORM_BIND = "tenantry.platform_bind"
+
+
 @dataclass
 class _State:
     engine: Engine
+    platform_engine: Engine
     sessions: sessionmaker[Session]
 
 
 class Database:
-    """Access to the current app's engine and its per-app-context session.
+    """Access to the current app's engines and its per-app-context session.
 
-    The session class is the factory's choice (tenancy's ``TenantSession``): this
-    module knows how to hold a session, not what confines it.
+    Two engines, one per database role: ``engine`` connects as the role that
+    serves tenants, ``platform_engine`` as the role cross-tenant work uses (the
+    same engine when both URLs are the same). The session class is the
+    factory's choice (tenancy's ``TenantSession``, which picks the engine per
+    transaction): this module knows how to hold a session, not what confines it.
     """
 
     extension = "tenantry.db"
 
-    def init_app(self, app: Flask, engine: Engine, session_class: type[Session]) -> Engine:
-        sessions = sessionmaker(engine, class_=session_class, expire_on_commit=False)
+    def init_app(
+        self, app: Flask, engine: Engine, session_class: type[Session], platform: Engine
+    ) -> Engine:
+        """``engine``: what tenant work connects as; ``platform``: what cross-tenant work
+        connects as (the same engine when both URLs are the same)."""
+        sessions = sessionmaker(
+            engine,
+            class_=session_class,
+            expire_on_commit=False,
+            info={PLATFORM_BIND: platform},
+        )
         event.listen(sessions, "after_commit", _run_on_commit)
         event.listen(sessions, "after_soft_rollback", _drop_rolled_back)
         event.listen(sessions, "after_transaction_end", _drop_uncommitted)
-        app.extensions[self.extension] = _State(engine, sessions)
+        app.extensions[self.extension] = _State(engine, platform, sessions)
         app.teardown_appcontext(self._close)
         return engine
 
@@ -121,7 +159,13 @@ class Database:
 
     @property
     def engine(self) -> Engine:
+        """The tenant role's engine."""
         return self._state().engine
+
+    @property
+    def platform_engine(self) -> Engine:
+        """The platform role's engine (``engine`` itself on SQLite or with one URL)."""
+        return self._state().platform_engine
 
     @property
     def session(self) -> Session:
@@ -150,6 +194,13 @@ class Database:
             session.begin()
         transaction = session.get_nested_transaction() or session.get_transaction()
         session.info.setdefault(ON_COMMIT, []).append((transaction, callback))
+
+    def rollback(self) -> None:
+        """Roll back this context's session, if it has one. After a failed statement or
+        flush it refuses every query until then, and an error page still makes a few."""
+        session = g.get("_tenantry_session")
+        if session is not None:
+            session.rollback()
 
     @staticmethod
     def _close(_exc: BaseException | None) -> None:

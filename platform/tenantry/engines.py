@@ -36,14 +36,22 @@ REPLICA_CONNECT_TIMEOUT_S = 2
 
 @dataclass(frozen=True)
 class Engines:
+    #: What tenants' requests connect as (the role row-level security confines).
     primary: Engine
+    #: What cross-tenant work connects as (``all_tenants()``): the platform role.
+    platform: Engine
     replicas: tuple[Engine, ...] = ()
 
 
 def make_engines(settings: Settings) -> Engines:
-    """The primary engine and one per replica, with the settings' pool and pooler options."""
+    """The primary engine, the platform role's (the same one when both URLs are), and one
+    per replica, with the settings' pool and pooler options."""
     primary = make_engine(settings.database_url, **engine_options(settings))
     _prelude(primary, settings)
+    platform = primary
+    if settings.effective_platform_url != settings.database_url:
+        platform = make_engine(settings.effective_platform_url, **engine_options(settings))
+        _prelude(platform, settings)
     replicas = []
     for url in settings.database_replica_urls:
         options = engine_options(settings)
@@ -52,7 +60,7 @@ def make_engines(settings: Settings) -> Engines:
         _prelude(replica, settings)
         mark_replica(replica, settings.replica_max_lag_s)
         replicas.append(replica)
-    return Engines(primary, tuple(replicas))
+    return Engines(primary, platform, tuple(replicas))
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:

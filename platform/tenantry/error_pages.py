@@ -8,11 +8,12 @@ answer with the same error.
 from __future__ import annotations
 
 import logging
+from contextlib import suppress
 
 from flask import Flask, current_app, render_template, request
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import (
     Conflict,
     HTTPException,
@@ -20,9 +21,16 @@ from werkzeug.exceptions import (
     ServiceUnavailable,
 )
 
+from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.jsonapi import Invalid, error_body
-from tenantry.tenancy.errors import NoSiteHere, NoTenantError, SiteSuspended, TenantViolation
+from tenantry.tenancy.errors import (
+    NoSiteHere,
+    NoTenantError,
+    RowSecurityUnavailable,
+    SiteSuspended,
+    TenantViolation,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +65,12 @@ def render_error(error: HTTPException):
 def _unhandled(error: Exception):
     if isinstance(error, HTTPException):
         return render_error(error)
-    if isinstance(error, OperationalError):  # unreachable, locked past the timeout, unmigrated
-        log.error("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+    with suppress(SQLAlchemyError):  # a connection that is gone has nothing to roll back
+        db.rollback()  # whatever failed wrote nothing, and the page can query again
+    if isinstance(error, OperationalError | RowSecurityUnavailable):
+        # Unreachable, locked past the timeout, unmigrated.
+        reason = error.orig if isinstance(error, OperationalError) else error
+        log.error("database unavailable on %s %s: %s", request.method, request.path, reason)
         return render_error(
             ServiceUnavailable(description="The database is unavailable. Try again shortly.")
         )

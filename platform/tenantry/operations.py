@@ -144,7 +144,7 @@ class _Progress:
         if not force and now - self.last < PROGRESS_EVERY:
             return
         self.last = now
-        with db.engine.begin() as connection:
+        with db.platform_engine.begin() as connection:  # a platform table: the platform role
             connection.execute(
                 update(TenantOperation)
                 .where(TenantOperation.id == self.operation_id)

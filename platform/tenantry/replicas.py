@@ -146,7 +146,8 @@ class ReplicaSet:
 class RoutingSession(Session):
     """Reads of read-only requests on a replica; everything else on the primary (``bind``).
 
-    Mixed in front of the app's session class by ``routed``.
+    Mixed in front of the app's session class by ``routed``; that class decides, with its
+    ``reads_may_use_replica()``, which reads a replica may serve at all.
     """
 
     replica_set: ClassVar[ReplicaSet]
@@ -164,7 +165,7 @@ class RoutingSession(Session):
             # A write, or SQL that might be one: the primary, for the rest of this session.
             self.info[WROTE_KEY] = True
             self._replica = None
-        elif bind is None and self._replica is not None:
+        elif bind is None and self._replica is not None and self.reads_may_use_replica():
             if not self._verified:
                 self._verify(self._replica)
             if self._replica is not None:

@@ -41,6 +41,7 @@ from pydantic_settings import (
 )
 from pydantic_settings import SettingsError as SourceError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 ENV_PREFIX = "TENANTRY_"
 HOME_VARIABLE = ENV_PREFIX + "HOME"
@@ -96,6 +97,12 @@ class Settings(BaseSettings):
     )
     migrations_database_url: str | None = Field(
         default=None, description="The owning role used by `db upgrade`; defaults to database_url."
+    )
+    platform_database_url: str | None = Field(
+        default=None,
+        description="What cross-tenant work connects as (inside all_tenants(), the root host, "
+        "the CLI); on PostgreSQL a role other than database_url's. Defaults to "
+        "migrations_database_url.",
     )
     server_name: str = Field(
         default="",
@@ -216,12 +223,18 @@ class Settings(BaseSettings):
         default=300, ge=1, description="Seconds before a suspended tenant's job is tried again."
     )
 
-    @field_validator("database_url", "migrations_database_url")
+    @field_validator("database_url", "migrations_database_url", "platform_database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
-        if value is not None and not value.startswith(("sqlite:", "postgresql")):
-            raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
-        return value
+        if value is None:
+            return value
+        if value.startswith(("sqlite:", "postgresql")):
+            try:
+                make_url(value)
+                return value
+            except ArgumentError:
+                pass
+        raise ValueError("expected a sqlite:/// or postgresql+psycopg:// URL")
 
     @field_validator("database_replica_urls")
     @classmethod
@@ -314,6 +327,31 @@ class Settings(BaseSettings):
     @property
     def effective_migrations_url(self) -> str:
         return self.migrations_database_url or self.database_url
+
+    @property
+    def effective_platform_url(self) -> str:
+        return self.platform_database_url or self.effective_migrations_url
+
+    def shared_role_problem(self) -> str | None:
+        """Why row-level security cannot contain the tenant role with these URLs, or None.
+
+        On PostgreSQL the role serving tenant requests must be neither the platform role
+        (which may see every tenant) nor the owner (which may switch the policies off).
+        """
+        if not self.database_url.startswith("postgresql"):
+            return None
+        app_role = make_url(self.database_url).username
+        for name, url in (
+            ("platform_database_url", self.effective_platform_url),
+            ("migrations_database_url", self.effective_migrations_url),
+        ):
+            if make_url(url).username == app_role:
+                return (
+                    f"{name} connects as {app_role!r} like database_url: row-level security "
+                    "then cannot stop SQL injection on a tenant's host from reaching every "
+                    "tenant; give each its own role (see README, Deployment)"
+                )
+        return None
 
     @property
     def mail_server(self) -> MailServer | None:
@@ -518,6 +556,8 @@ def load_settings(**overrides: Any) -> Settings:
                 "set TENANTRY_SECRET_KEY to a long random string"
             )
         settings.secret_key = SecretStr(_development_secret(settings.instance_path))
+    if settings.env == "production" and (problem := settings.shared_role_problem()):
+        raise SettingsError(f"invalid settings:\n  {problem}")
     return settings
 
 

@@ -134,3 +134,25 @@ def test_an_operator_creating_a_taken_slug_sees_it_under_the_field(app, make_ten
     body = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "slug &#39;taken&#39; already exists" in body
+
+
+def test_the_bulk_delete_action_deletes_through_the_service_on_both_databases(app, acme, admin):
+    """Flask-Admin posts ids as text; PostgreSQL refused them against an integer key."""
+    from tenantry_notes.models import Note
+
+    first, _task = linked_note(app, acme)
+    second, _task = linked_note(app, acme)
+    token = csrf_token(admin, "/manage/notes_note/")
+    response = admin.post(
+        "/manage/notes_note/action/",
+        data={
+            "action": "delete",
+            "rowid": [str(first), str(second), "99999999999999999999", "x"],
+            "csrf_token": token,
+        },
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "2 records were successfully deleted" in response.get_data(as_text=True)
+    with app.app_context(), tenant_context(acme):
+        assert db.session.scalars(select(Note.id)).all() == []

@@ -76,6 +76,8 @@ def test_a_disabled_account_cannot_log_in(app, acme, acme_user):
         ("https://acme.localhost.evil.com/", "/"),
         ("/\\evil.com", "/"),
         ("javascript:alert(1)", "/"),
+        ("/\r\n//evil.com", "/"),  # browsers drop the line break: "///evil.com"
+        ("/\t/evil.com", "/"),
     ],
 )
 def test_next_only_redirects_within_the_same_host(app, acme, acme_user, target, expected):

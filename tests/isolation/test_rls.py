@@ -65,9 +65,7 @@ def test_all_tenants_lifts_the_policy_only_inside_its_block(pg, acme, bravo):
 
 def test_the_setting_is_transaction_local_and_gone_after_commit(pg, acme):
     with tenant_context(acme.tenant):
-        assert pg.scalar(text("SELECT current_setting('tenantry.tenant_id', true)")) == str(
-            acme.tenant.id
-        )
+        assert pg.scalar(text("SELECT public.tenantry_current_tenant()")) == acme.tenant.id
         pg.commit()
     with db.engine.connect() as connection:  # likely the same pooled connection
         assert (
@@ -84,3 +82,72 @@ def test_switching_tenant_inside_a_transaction_switches_the_policy(pg, acme, bra
         with tenant_context(bravo.tenant):
             titles = pg.scalars(text("SELECT title FROM notes_note")).all()
     assert all(title.startswith("bravo") for title in titles)
+
+
+def test_raw_sql_on_the_sessions_connection_follows_a_tenant_switch(pg, acme, bravo):
+    """Re-synced per statement at the connection, not only for ORM statements and flushes."""
+    raw = "SELECT title FROM notes_note"
+    with tenant_context(acme.tenant):
+        assert len(pg.connection().execute(text(raw)).all()) == 3
+        with tenant_context(bravo.tenant):
+            titles = pg.connection().exec_driver_sql(raw).scalars().all()
+            assert sorted(titles) == ["bravo-note-0", "bravo-note-1", "bravo-note-2"]
+        titles = pg.connection().exec_driver_sql(raw).scalars().all()
+    assert sorted(titles) == ["acme-note-0", "acme-note-1", "acme-note-2"]
+
+
+def test_raw_sql_after_a_savepoint_rollback_is_still_confined(pg, acme, bravo):
+    with tenant_context(acme.tenant):
+        pg.connection().exec_driver_sql("SELECT 1")
+        savepoint = pg.begin_nested()
+        with tenant_context(bravo.tenant):
+            pg.connection().exec_driver_sql("SELECT 1")  # sets bravo inside the savepoint
+            savepoint.rollback()  # ...which the database now undoes
+            titles = pg.connection().exec_driver_sql("SELECT title FROM notes_note").scalars()
+            assert all(title.startswith("bravo") for title in titles)
+
+
+@pytest.fixture
+def counting_on_enable(monkeypatch):
+    """Give tasks an on_enable hook that counts notes with raw SQL, as a plugin might."""
+    from tenantry_tasks import plugin
+
+    seen: list[int] = []
+
+    def count(_tenant):
+        seen.append(
+            db.session.connection().exec_driver_sql("SELECT count(*) FROM notes_note").scalar()
+        )
+
+    monkeypatch.setattr(plugin, "on_enable", count)
+    return seen
+
+
+@pytest.fixture
+def carol(app, make_tenant, make_user):
+    from tests.isolation.conftest import populate
+
+    carol = make_tenant("carol", plugins=["notes"])
+    return populate(app, carol, make_user)
+
+
+def test_a_hook_run_from_the_platform_admin_sees_only_its_tenant(
+    app, acme, bravo, carol, counting_on_enable, make_operator
+):
+    from tenantry.testing import client_for, csrf_token, do_login
+
+    operator = client_for(app, "localhost")
+    do_login(operator, make_operator())
+    page = f"/admin/tenants/plugins/?id={carol.tenant.id}"
+    form = {"do": "enable", "plugin": "tasks", "csrf_token": csrf_token(operator, page)}
+    assert operator.post(page, data=form).status_code == 302
+    assert counting_on_enable == [3]  # carol's three notes, not all nine
+
+
+def test_a_hook_run_from_the_cli_sees_its_tenants_rows(app, acme, carol, counting_on_enable):
+    with app.app_context():
+        result = app.test_cli_runner().invoke(
+            args=["plugins", "enable", "tasks", "--tenant", "carol"]
+        )
+    assert result.exit_code == 0, result.output
+    assert counting_on_enable == [3]  # carol's own notes, not none

@@ -9,6 +9,8 @@ distribution, its version and its entry points. Module names are unique per test
 from __future__ import annotations
 
 import importlib
+import os
+import subprocess
 import sys
 import textwrap
 import uuid
@@ -53,6 +55,7 @@ class FakeInstall:
         dist: str | None = None,
         version: str = "1.0",
         attr: str = "plugin",
+        requires: tuple[str, ...] = (),
     ) -> EntryPoint:
         """Install a distribution whose ``tenantry.plugins`` entry point ``plugin`` runs ``body``.
 
@@ -65,16 +68,26 @@ class FakeInstall:
         source = HEADER + textwrap.dedent(body).format(name=plugin, module=module)
         (self.root / f"{module}.py").write_text(source)
         dist = dist or f"tenantry-fake-{module.removeprefix('tenantry_fake_').replace('_', '-')}"
-        self.dist(dist, version, entry_points={plugin: f"{module}:{attr}"})
+        self.dist(dist, version, entry_points={plugin: f"{module}:{attr}"}, requires=requires)
         found = distribution(dist).entry_points.select(group="tenantry.plugins", name=plugin)
         (ep,) = found
         return ep
 
-    def dist(self, name: str, version: str, entry_points: dict[str, str] | None = None) -> None:
-        """Write the ``.dist-info`` of distribution ``name`` (a plugin or a plain library)."""
+    def dist(
+        self,
+        name: str,
+        version: str,
+        entry_points: dict[str, str] | None = None,
+        requires: tuple[str, ...] = (),
+    ) -> None:
+        """Write the ``.dist-info`` of distribution ``name`` (a plugin or a plain library),
+        with ``requires`` as its ``Requires-Dist`` lines."""
         info = self.root / f"{name.replace('-', '_')}-{version}.dist-info"
         info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        needs = "".join(f"Requires-Dist: {line}\n" for line in requires)
+        (info / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{needs}"
+        )
         if entry_points:
             lines = "".join(f"{key} = {value}\n" for key, value in entry_points.items())
             (info / "entry_points.txt").write_text(f"[tenantry.plugins]\n{lines}")
@@ -338,6 +351,171 @@ def test_a_plugin_outside_the_enabled_list_is_never_imported(fake):
     registry = run(shy, fine, enabled=["fine"])
     assert list(registry.loaded) == ["fine"] and registry.skipped == ["shy"]
     assert shy.module not in sys.modules
+
+
+def test_a_plugin_needing_a_disabled_one_is_refused_before_either_is_imported(fake):
+    base_dist = f"tenantry-base-{fake.tag}"
+    base = fake.add("base", HEALTHY, dist=base_dist)
+    top = fake.add(
+        "top",
+        f"import {fake.module_name('base')}\n"
+        f'plugin = Plugin(requires=[CORE, "{base_dist}"], name="{{name}}", title="T")\n',
+        requires=("tenantry>=0.2", f"{base_dist}>=1.0"),
+    )
+    registry = run(base, top, fake.add("fine", HEALTHY), disabled=["base"])
+    assert reason(registry, "top") == (
+        f"requires {base_dist} (plugin 'base'), which is disabled (plugins.disabled); "
+        "load both or neither"
+    )
+    assert list(registry.loaded) == ["fine"] and registry.skipped == ["base"]
+    assert base.module not in sys.modules and top.module not in sys.modules
+
+
+def test_a_chain_of_needs_is_refused_link_by_link_without_imports(fake):
+    c_dist, b_dist = f"tenantry-c-{fake.tag}", f"tenantry-b-{fake.tag}"
+    c = fake.add("cee", HEALTHY, dist=c_dist)
+    b = fake.add("bee", HEALTHY, dist=b_dist, requires=(c_dist,))
+    a = fake.add("aye", HEALTHY, requires=(f"{b_dist}; python_version >= '3'",))
+    registry = run(a, b, c, enabled=["aye", "bee"])
+    assert reason(registry, "bee") == (
+        f"requires {c_dist} (plugin 'cee'), which is not in plugins.enabled; load both or neither"
+    )
+    assert reason(registry, "aye") == (
+        f"requires {b_dist} (plugin 'bee'), which is refused; load both or neither"
+    )
+    assert not {a.module, b.module, c.module} & set(sys.modules)
+
+
+def test_a_requirement_only_for_an_extra_does_not_count(fake):
+    base_dist = f"tenantry-base-{fake.tag}"
+    base = fake.add("base", HEALTHY, dist=base_dist)
+    top = fake.add("top", HEALTHY, requires=(f"{base_dist}; extra == 'more'",))
+    assert list(run(base, top, disabled=["base"]).loaded) == ["top"]
+
+
+def test_a_plugin_that_imports_a_disabled_one_undeclared_is_refused_and_neither_maps(fake):
+    table = f"base_thing_{fake.tag}"
+    base = fake.add(
+        "base",
+        f"""
+        class Thing(TenantScoped, Base):
+            __tablename__ = "{table}"
+            id: Mapped[int] = mapped_column(primary_key=True)
+
+        plugin = Plugin(requires=[CORE], name="{{name}}", title="B")
+        """,
+    )
+    sneaky = fake.add(
+        "sneaky",
+        f'import {base.module}\nplugin = Plugin(requires=[CORE], name="{{name}}", title="S")\n',
+    )
+    registry = run(base, sneaky, disabled=["base"])
+    assert reason(registry, "sneaky") == (
+        "imports plugin 'base', which is disabled (plugins.disabled); declare it in its "
+        "distribution's dependencies, or load both"
+    )
+    assert table not in Base.metadata.tables
+    assert not any(m.class_.__module__ == base.module for m in Base.registry.mappers)
+
+
+FRESH_PROCESS = """
+import sys
+from tenantry.cli import create_app
+from tenantry.settings import load_settings
+
+app = create_app(load_settings())
+print("imported:", sorted(m for m in sys.modules if m.startswith("tenantry_")))
+for command in (["db", "upgrade"], ["db", "check"], ["plugins", "list"]):
+    with app.app_context():
+        result = app.test_cli_runner().invoke(args=command)
+    print(command, result.exit_code, repr(result.exception), result.output)
+"""
+
+
+@pytest.mark.parametrize("selection", ['{"disabled": ["notes"]}', '{"enabled": ["tasks"]}'])
+def test_the_bundled_tasks_is_refused_without_notes_and_every_command_runs(tmp_path, selection):
+    """The reported crash (KeyError 'notes' from alembic in every command), in a fresh
+    process, where nothing has imported notes yet."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("TENANTRY_")},
+        "TENANTRY_ENV": "test",
+        "TENANTRY_SECRET_KEY": "x" * 40,
+        "TENANTRY_INSTANCE_PATH": str(tmp_path),
+        "TENANTRY_DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite'}",
+        "TENANTRY_PLUGINS": selection,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "imported: []" in done.stdout
+    for command in ("'upgrade'] 0 None", "'check'] 0 None", "'list'] 0 None"):
+        assert command in done.stdout, done.stdout
+    assert "requires tenantry-notes (plugin 'notes'), which is" in done.stdout
+
+
+def test_a_model_named_like_one_already_mapped_refuses_the_newcomer(fake):
+    """Both define the same class name: the first keeps resolving its string targets."""
+    name = f"Thing{fake.tag}"
+    body = f"""
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import relationship
+
+    class {name}(TenantScoped, Base):
+        __tablename__ = "{{name}}_thing_{fake.tag}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    class Part(TenantScoped, Base):
+        __tablename__ = "{{name}}_part_{fake.tag}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        thing_id: Mapped[int] = mapped_column(ForeignKey("{{name}}_thing_{fake.tag}.id"))
+        thing = relationship("{name}")
+
+    plugin = Plugin(requires=[CORE], name="{{name}}", title="T")
+    """
+    first, second = fake.add("alpha", body), fake.add("beta", body)
+    registry = run(first, second)
+    assert f"model {name} has the name of {first.module}.{name}, mapped before it" in reason(
+        registry, "beta"
+    )
+    assert "alpha" in registry.loaded
+    part = next(
+        m
+        for m in Base.registry.mappers
+        if m.class_.__module__ == first.module and m.class_.__name__ == "Part"
+    )
+    assert part.relationships["thing"].mapper.class_.__module__ == first.module
+    assert not any(m.class_.__module__ == second.module for m in Base.registry.mappers)
+
+
+def test_a_model_named_like_a_core_model_is_refused(fake):
+    body = f"""
+    class User(TenantScoped, Base):
+        __tablename__ = "mimic_user_{fake.tag}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+
+    plugin = Plugin(requires=[CORE], name="{{name}}", title="M")
+    """
+    registry = run(fake.add("mimic", body), fake.add("fine", HEALTHY))
+    assert "model User has the name of tenantry.auth.models.User" in reason(registry, "mimic")
+    assert list(registry.loaded) == ["fine"]
+
+
+def test_models_that_cannot_be_mapped_refuse_their_plugin_not_the_platform(fake):
+    body = f"""
+    from sqlalchemy.orm import relationship
+
+    class Lost(TenantScoped, Base):
+        __tablename__ = "lost_thing_{fake.tag}"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        nowhere = relationship("NoSuchClass{fake.tag}")
+
+    plugin = Plugin(requires=[CORE], name="{{name}}", title="L")
+    """
+    registry = run(fake.add("lost", body), fake.add("fine", HEALTHY))
+    assert reason(registry, "lost").startswith("its models cannot be mapped: ")
+    assert list(registry.loaded) == ["fine"]
+    Base.registry.configure()  # what the first query does: it works
 
 
 # --- in a running app: set-up failures are contained, strict mode refuses to start -----------

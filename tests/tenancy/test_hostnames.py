@@ -55,6 +55,12 @@ def test_malformed_hosts_are_refused(raw):
         normalize_host(raw)
 
 
+@pytest.mark.parametrize("address", ["10.0.0.1", "192.168.1.20:8000", "10.1", "1.2.3.4."])
+def test_an_ip_address_is_not_a_custom_domain(address):
+    with pytest.raises(InvalidName, match="IP addresses cannot name a tenant"):
+        validate_domain(address, "localhost")
+
+
 def test_custom_domain_may_not_sit_under_the_platform_host():
     with pytest.raises(InvalidName, match="platform's own host"):
         validate_domain("shop.localhost", "localhost")

@@ -11,7 +11,7 @@ API and the CLI.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 from enum import Enum
 from typing import Any
@@ -21,14 +21,11 @@ from flask_admin import AdminIndexView, BaseView
 from flask_admin.actions import action
 from flask_admin.babel import gettext, lazy_gettext, ngettext
 from flask_admin.contrib.sqla import ModelView as SqlaModelView
-from flask_admin.contrib.sqla.filters import FilterConverter as SqlaFilterConverter
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla.validators import Unique
-from flask_admin.model import filters as admin_filters
 from flask_admin.model import form as admin_form
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
 from wtforms import PasswordField
@@ -36,9 +33,13 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import InputRequired, Length, Optional
 
 from tenantry import mail
+from tenantry.admin.filters import FilterConverter
 from tenantry.auth.models import MIN_PASSWORD_LENGTH
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
+from tenantry.forms import Form
+from tenantry.inputs import MAX_KEY
+from tenantry.pagination import MAX_PAGE
 from tenantry.plugins.runtime import is_enabled, runtime
 from tenantry.tenancy.context import get_tenant
 from tenantry.tenancy.mixins import TenantScoped
@@ -110,11 +111,6 @@ def may_open(view: BaseView) -> bool:
     return False
 
 
-def posted_ids(ids: Iterable[str]) -> list[int]:
-    """Flask-Admin's posted row ids, as the integers the keys are (others are ignored)."""
-    return [int(i) for i in ids if str(i).isdigit()]
-
-
 def tenant_column(_view: Any, _context: Any, model: Any, _name: str) -> str:
     """Column formatter for platform views: the slug of the row's tenant."""
     tenant = db.session.get(Tenant, model.tenant_id)  # identity map: one query per tenant
@@ -150,14 +146,6 @@ FORMATTERS: dict[type, Callable[..., Any]] = {
 
 #: Labels of the columns many views share ("Created", not Flask-Admin's "Created At").
 COLUMN_LABELS = {"created_at": "Created", "updated_at": "Updated", "tenant_id": "Tenant"}
-
-
-class FilterConverter(SqlaFilterConverter):
-    """Flask-Admin's filters, which know column types by class name: UtcDateTime is a datetime."""
-
-    @admin_filters.convert("utcdatetime")
-    def conv_utc_datetime(self, column: Any, name: str, **kwargs: Any) -> Any:
-        return self.conv_datetime(column, name, **kwargs)
 
 
 class ModelConverter(AdminModelConverter):
@@ -201,7 +189,7 @@ class ModelView(SecureView, SqlaModelView):
     written.
     """
 
-    form_base_class = FlaskForm  # Flask-WTF's: one CSRF mechanism app-wide
+    form_base_class = Form  # Flask-WTF's: one CSRF mechanism app-wide
     page_size = 25
     can_view_details = True
     can_export = False
@@ -280,9 +268,11 @@ class ModelView(SecureView, SqlaModelView):
         (Flask-Admin's own action would want the whole key ``(tenant_id, id)``).
         """
         if issubclass(self.model, TenantScoped):
-            query = self.get_query().filter(self.model.id.in_(posted_ids(ids)))
+            query = self.get_query().filter(self.model.id.in_(row_keys(ids)))
         else:
-            query = get_query_for_ids(self.get_query(), self.model, ids)
+            # the posted ids as the integers the key holds (compared as text, PostgreSQL
+            # refused every one of them)
+            query = get_query_for_ids(self.get_query(), self.model, row_keys(ids))
         count = sum(1 for row in query.all() if self.delete_model(row))
         deleted = "%(count)s records were successfully deleted."
         flash(ngettext("Record was successfully deleted.", deleted, count, count=count), "success")
@@ -336,12 +326,20 @@ class ModelView(SecureView, SqlaModelView):
         """None for an id that is not even of the key's type (Flask-Admin passes it raw)."""
         try:
             return super().get_one(id)
-        except (ValueError, TypeError, DataError):
+        except (ValueError, TypeError, OverflowError, DataError):
             db.session.rollback()
             return None
 
     def get_list(self, page: Any, *args: Any, **kwargs: Any) -> Any:
-        return super().get_list(max(page, 0) if page is not None else None, *args, **kwargs)
+        """Pages past any real one are simply empty, not an offset beyond the database's."""
+        if page is not None:
+            page = min(max(page, 0), MAX_PAGE)
+        return super().get_list(page, *args, **kwargs)
+
+
+def row_keys(ids: Any) -> list[int]:
+    """Posted row ids as integer keys; anything else names no row and is left out."""
+    return [int(i) for i in map(str, ids) if i.isascii() and i.isdigit() and int(i) <= MAX_KEY]
 
 
 class PasswordOnCreate:

@@ -27,7 +27,7 @@ from tenantry.admin.base import (
     ModelView,
     PasswordOnCreate,
     password_field,
-    posted_ids,
+    row_keys,
     tenant_column,
 )
 from tenantry.admin.invitations import InvitationsPage
@@ -178,7 +178,7 @@ class TenantView(ModelView):
 
     def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
         changed = 0
-        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(posted_ids(ids)))):
+        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(row_keys(ids)))):
             try:
                 lifecycle.set_status(db.session, tenant, status)
                 changed += 1
@@ -297,8 +297,9 @@ class TenantView(ModelView):
         return send_file(path, as_attachment=True, download_name=path.name)
 
     def _tenant(self) -> Tenant:
-        tenant_id = request.args.get("id", type=int)
-        tenant = db.session.get(Tenant, tenant_id) if tenant_id is not None else None
+        """The tenant ``?id=`` names; 404 for none, or an id no key can hold."""
+        keys = row_keys([request.args.get("id", "")])
+        tenant = db.session.get(Tenant, keys[0]) if keys else None
         if tenant is None:
             abort(404, description="There is no such tenant.")
         return tenant
@@ -368,7 +369,7 @@ class UserView(ModelView):
         accounts.delete_user(db.session, model)
 
     def _users(self, ids: list[str]) -> list[User]:
-        return list(db.session.scalars(select(User).where(User.id.in_(posted_ids(ids)))))
+        return list(db.session.scalars(select(User).where(User.id.in_(row_keys(ids)))))
 
     @action("disable", "Disable", "Disable the selected accounts? They can no longer log in.")
     def action_disable(self, ids):
@@ -441,7 +442,7 @@ class OperatorView(PasswordOnCreate, ModelView):
         "stop working now, and each gets an email with a link to choose a new one.",
     )
     def action_reset_password(self, ids):
-        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(posted_ids(ids)))))
+        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(row_keys(ids)))))
         if any(operator.id == current_user.record.id for operator in chosen):
             flash("Change your own password on your account page instead.", "error")
             return

@@ -1,10 +1,10 @@
 """Account forms (Flask-WTF: CSRF on every one)."""
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Regexp
 
 from tenantry.auth.models import MIN_PASSWORD_LENGTH, Role
+from tenantry.forms import Form
 
 #: Shape only: deliverability is not our business at login, and .test domains are fine.
 EMAIL_SHAPE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="Enter an email address.")
@@ -34,33 +34,33 @@ def _repeat(field: str) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = _email()
     password = PasswordField("Password", validators=[DataRequired(), Length(max=1024)])
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField("Token name", validators=[DataRequired(), Length(max=100)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     email = _email()
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(Form):
     """Choose a password: from a reset link."""
 
     password = _new_password()
     confirm = _repeat("password")
 
 
-class AcceptInvitationForm(FlaskForm):
+class AcceptInvitationForm(Form):
     name = StringField("Your name", validators=[Length(max=200)])
     password = _new_password("Password")
     confirm = _repeat("password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=1024)]
     )
@@ -68,6 +68,6 @@ class ChangePasswordForm(FlaskForm):
     confirm = _repeat("password")
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = _email()
     role = SelectField("Role", choices=[role.value for role in Role])

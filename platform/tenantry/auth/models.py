@@ -78,6 +78,8 @@ class Operator(PasswordMixin, Global, Base):
     """A platform administrator; logs in on the root host only."""
 
     __tablename__ = "tenantry_operator"
+    # Operators log in on the root host, served by the platform role only.
+    __tenant_role_grants__ = ()
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)

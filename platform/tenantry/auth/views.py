@@ -35,6 +35,9 @@ def _safe_next(target: str | None) -> str:
         or not target.startswith("/")
         or target.startswith("//")
         or "\\" in target
+        # Browsers drop tabs and line breaks from URLs ("/\r\n//evil.com" is "///evil.com"),
+        # and no header may carry them.
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in target)
     ):
         return url_for("core.index")
     return target
@@ -107,8 +110,10 @@ def tokens():
 @login_required
 def revoke_token(token_id: int):
     user = current_user.user
+    if user is None:  # an operator, on the root host: there are no tenant tokens to look in
+        abort(404)
     token = db.session.get(ApiToken, token_id)
-    if user is None or token is None or token.user_id != user.id:
+    if token is None or token.user_id != user.id:
         abort(404)
     auditlog.record("token.revoked", token, label=f"{token.name} ({user.email})")
     db.session.delete(token)

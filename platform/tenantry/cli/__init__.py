@@ -20,9 +20,10 @@ import click
 from flask import Flask
 from flask.cli import ScriptInfo
 
+from tenantry.app import STARTUP_ERRORS
 from tenantry.app import create_app as create_web_app
 from tenantry.cli import accounts, cache, database, demo, plugins, serve, tenants, worker
-from tenantry.settings import Settings, SettingsError, load_settings
+from tenantry.settings import Settings, load_settings
 
 COMMANDS: tuple[click.Command, ...] = (
     database.group,
@@ -70,9 +71,10 @@ def versions() -> list[str]:
 
 
 def _load_app() -> Flask:
+    """The app, for commands that need it; start-up errors exit 2 without a traceback."""
     try:
         return create_app(load_settings())
-    except SettingsError as error:
+    except STARTUP_ERRORS as error:
         click.echo(str(error), err=True)
         sys.exit(2)
 

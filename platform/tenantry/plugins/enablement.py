@@ -24,7 +24,7 @@ from tenantry import signals
 from tenantry.errors import Refused
 from tenantry.plugins.models import TenantPlugin
 from tenantry.plugins.registry import PluginRegistry
-from tenantry.tenancy.context import tenant_context
+from tenantry.tenancy.context import tenant_context, writes_platform_tables
 from tenantry.tenancy.models import Tenant
 
 
@@ -94,6 +94,7 @@ def _refuse_if_locked(
             )
 
 
+@writes_platform_tables
 def set_locked(
     session: Session, registry: PluginRegistry, tenant: Tenant, name: str, locked: bool
 ) -> bool:
@@ -114,6 +115,7 @@ def set_locked(
     return True
 
 
+@writes_platform_tables
 def enable(
     session: Session,
     registry: PluginRegistry,
@@ -164,6 +166,7 @@ def enable(
     return turned_on
 
 
+@writes_platform_tables
 def disable(
     session: Session,
     registry: PluginRegistry,
@@ -211,6 +214,7 @@ def _run_hook(plugin: str, kind: str, hook: Any, ref: Any) -> None:
         ) from error
 
 
+@writes_platform_tables
 def update_settings(
     session: Session,
     registry: PluginRegistry,

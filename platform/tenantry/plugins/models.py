@@ -20,6 +20,9 @@ class TenantPlugin(Global, Base):
 
     __tablename__ = "tenantry_tenant_plugin"
     __table_args__ = (UniqueConstraint("tenant_id", "plugin"),)
+    # The tenant role reads its own tenant's rows only; writes go through
+    # plugins.enablement, as the platform role (see tenancy.context.writes_platform_tables).
+    __tenant_rows__ = True
 
     id: Mapped[int] = mapped_column(primary_key=True)
     tenant_id: Mapped[int] = mapped_column(ForeignKey("tenantry_tenant.id", ondelete="CASCADE"))

@@ -2,7 +2,12 @@
 
 Discovery runs once per process. A plugin that cannot load is refused with a
 reason and contained: the rest of the platform starts without it, unless
-``strict_plugins`` asks for a start-up error instead.
+``strict_plugins`` asks for a start-up error instead. Containment covers what a
+plugin shares with the others: a plugin that needs one this process does not
+load is refused from its distribution's metadata, before either is imported;
+a model class named like one already mapped (string relationship targets would
+become ambiguous for its owner) and models that cannot be mapped refuse the
+plugin that brought them, and its models leave the shared registry.
 """
 
 from __future__ import annotations
@@ -90,17 +95,26 @@ def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) ->
     """Load every allowed plugin; never raises for a plugin's own fault."""
     registry = PluginRegistry(locked=frozenset(selection.locked))
     candidates: dict[str, tuple[EntryPoint, Plugin, str, str]] = {}
-    for ep in eps if eps is not None else list(entry_points(group=GROUP)):
+    eps = eps if eps is not None else list(entry_points(group=GROUP))
+    excluded = {
+        ep.name: _why_excluded(ep.name, selection) for ep in eps if not selection.allows(ep.name)
+    }
+    unloadable = _needing_unloaded(eps, excluded)
+    excluded_roots = {ep.module.split(".")[0]: ep.name for ep in eps if ep.name in excluded}
+    for ep in eps:
         dist = ep.dist.name if ep.dist else ""
         ver = ep.dist.version if ep.dist else ""
-        if not selection.allows(ep.name):
+        if ep.name in excluded:
             registry.skipped.append(ep.name)
+            continue
+        if ep.name in unloadable:
+            registry.refused[ep.name] = Refusal(ep.name, unloadable[ep.name], dist, ver)
             continue
         if ep.name in candidates or ep.name in registry.refused:
             registry.refused.pop(ep.name, None)
             other = candidates.pop(ep.name, None)
             if other is not None:
-                _forget_tables(other[0].module)
+                _forget_models(other[0].module)
             registry.refused[ep.name] = Refusal(
                 ep.name,
                 f"two installed distributions provide a plugin named {ep.name!r} "
@@ -109,25 +123,86 @@ def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) ->
                 ver,
             )
             continue
+        before = set(sys.modules)
         try:
             obj = ep.load()
         except Exception as error:  # a plugin's import may fail in any way
             registry.refused[ep.name] = Refusal(
                 ep.name, f"import failed: {type(error).__name__}: {error}", dist, ver
             )
-            # Models defined before the import failed are already on the metadata.
-            _forget_tables(ep.module)
+            # Models defined before the import failed are already mapped.
+            _forget_models(ep.module)
             continue
+        dragged = sorted(
+            {excluded_roots[m] for m in set(sys.modules) - before if m in excluded_roots}
+        )
         problems = _check_object(ep, obj)
+        problems += [
+            f"imports plugin {name!r}, which {excluded[name]}; declare it in its distribution's "
+            "dependencies, or load both"
+            for name in dragged
+        ]
         if problems:
             registry.refused[ep.name] = Refusal(ep.name, "; ".join(problems), dist, ver)
-            _forget_tables(ep.module)
+            for module in (ep.module, *(m for m in excluded_roots if excluded_roots[m] in dragged)):
+                _forget_models(module)
             continue
         _default_migrations(obj, ep.module)
         candidates[ep.name] = (ep, obj, dist, ver)
-    _order(registry, candidates)
+    _order(registry, candidates, {_dist_key(ep): ep.name for ep in eps if ep.dist})
     _refuse_collisions(registry)
+    _configure_or_refuse(registry)
     return registry
+
+
+def _why_excluded(name: str, selection: PluginSelection) -> str:
+    if name in selection.disabled:
+        return "is disabled (plugins.disabled)"
+    return "is not in plugins.enabled"
+
+
+def _dist_key(ep: EntryPoint) -> str:
+    assert ep.dist is not None
+    return canonicalize_name(ep.dist.name)
+
+
+def _needing_unloaded(eps: list[EntryPoint], excluded: dict[str, str]) -> dict[str, str]:
+    """Plugins whose distribution requires the distribution of a plugin this process will not
+    load, with the reason; read from the metadata, so neither is imported."""
+    by_dist = {_dist_key(ep): ep.name for ep in eps if ep.dist}
+    unloaded = dict(excluded)
+    refusals: dict[str, str] = {}
+    changed = True
+    while changed:  # until no new plugin falls: a chain is refused link by link
+        changed = False
+        for ep in eps:
+            if ep.dist is None or ep.name in unloaded:
+                continue
+            for needed in _required_dists(ep):
+                other = by_dist.get(needed)
+                if other is not None and other != ep.name and other in unloaded:
+                    refusals[ep.name] = (
+                        f"requires {needed} (plugin {other!r}), which {unloaded[other]}; "
+                        "load both or neither"
+                    )
+                    unloaded[ep.name] = "is refused"
+                    changed = True
+                    break
+    return refusals
+
+
+def _required_dists(ep: EntryPoint) -> list[str]:
+    """The distributions ``ep``'s distribution requires (markers evaluated, extras not)."""
+    assert ep.dist is not None
+    found = []
+    for text in ep.dist.requires or ():
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement:
+            continue  # its installer's concern; the Plugin's own requires are checked later
+        if requirement.marker is None or requirement.marker.evaluate({"extra": ""}):
+            found.append(canonicalize_name(requirement.name))
+    return found
 
 
 def _check_object(ep: EntryPoint, obj: object) -> list[str]:
@@ -145,7 +220,24 @@ def _check_object(ep: EntryPoint, obj: object) -> list[str]:
             )
         if not table.startswith(f"{obj.name}_"):
             problems.append(f"table {table!r} must start with '{obj.name}_'")
+        for other in _named_like(model):
+            problems.append(
+                f"model {model.__name__} has the name of {other.__module__}.{other.__name__}, "
+                f"mapped before it; rename it (relationship('{model.__name__}') would become "
+                "ambiguous for both)"
+            )
     return problems
+
+
+def _named_like(model: type) -> list[type]:
+    """Mapped classes of other packages (the core's, other plugins') with ``model``'s name."""
+    root = model.__module__.split(".")[0]
+    return [
+        mapper.class_
+        for mapper in Base.registry.mappers
+        if mapper.class_.__name__ == model.__name__
+        and mapper.class_.__module__.split(".")[0] != root
+    ]
 
 
 def _default_migrations(plugin: Plugin, module: str) -> None:
@@ -178,6 +270,40 @@ def _forget_tables(module: str) -> None:
             Base.metadata.remove(table)
 
 
+def _forget_models(module: str) -> None:
+    """Before any mapper is configured: the tables, and the classes from the shared registry,
+    where their names would make string relationship targets ambiguous for other plugins."""
+    models = plugin_models(module)
+    _forget_tables(module)
+    for model in models:
+        manager = model._sa_class_manager  # type: ignore[attr-defined]
+        # SQLAlchemy unmaps one class only privately (registry.dispose() unmaps them all).
+        Base.registry._dispose_manager_and_mapper(manager)
+        Base.registry._managers.pop(manager, None)
+
+
+def _configure_or_refuse(registry: PluginRegistry) -> None:
+    """Configure every mapper now; a plugin whose models cannot be mapped is refused (and
+    what needs it), rather than every request failing at its first query."""
+    while True:
+        try:
+            Base.registry.configure()
+            return
+        except Exception as error:  # a plugin's mapping may fail in any way
+            failed = {
+                mapper.class_.__module__.split(".")[0]
+                for mapper in Base.registry.mappers
+                if getattr(mapper, "_configure_failed", None)  # set by SQLAlchemy on failure
+            }
+            if not failed or "tenantry" in failed:
+                raise  # the core's own models: a bug to see at once
+            for entry in list(registry.loaded.values()):
+                if entry.package in failed:
+                    registry.refuse(entry.name, f"its models cannot be mapped: {error}")
+            for package in failed:  # each pass takes at least one package away
+                _forget_models(package)
+
+
 def _installed_version(dist: str) -> str | None:
     try:
         return version(dist)
@@ -185,8 +311,11 @@ def _installed_version(dist: str) -> str | None:
         return None
 
 
-def _order(registry: PluginRegistry, candidates: dict) -> None:
-    """Check requirements, then load in topological order; refuse what cannot be satisfied."""
+def _order(registry: PluginRegistry, candidates: dict, plugin_dists: dict[str, str]) -> None:
+    """Check requirements, then load in topological order; refuse what cannot be satisfied.
+
+    ``plugin_dists`` maps each installed plugin's distribution to its name, loaded or not.
+    """
     by_dist = {canonicalize_name(dist): name for name, (_, _, dist, _) in candidates.items()}
     graph: dict[str, set[str]] = {}
     for name, (_, plugin, dist, ver) in candidates.items():
@@ -210,8 +339,14 @@ def _order(registry: PluginRegistry, candidates: dict) -> None:
                     name, f"requires {text}, found {req.name} {found}", dist, ver
                 )
                 break
-            if canonicalize_name(req.name) in by_dist:
-                needs.add(by_dist[canonicalize_name(req.name)])
+            key = canonicalize_name(req.name)
+            if key in by_dist:
+                needs.add(by_dist[key])
+            elif key in plugin_dists:
+                registry.refused[name] = Refusal(
+                    name, f"needs plugin {plugin_dists[key]!r}, which is not loaded", dist, ver
+                )
+                break
         graph[name] = needs
     try:
         order = list(graphlib.TopologicalSorter(graph).static_order())
@@ -245,7 +380,7 @@ def _order(registry: PluginRegistry, candidates: dict) -> None:
         )
     for name in registry.refused:
         if name in candidates:
-            _forget_tables(candidates[name][0].module)
+            _forget_models(candidates[name][0].module)
 
 
 def _refuse_collisions(registry: PluginRegistry) -> None:

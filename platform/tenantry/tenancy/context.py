@@ -9,11 +9,12 @@ to see every tenant's rows (operators' admin, CLI).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from werkzeug.local import LocalProxy
 
@@ -36,6 +37,9 @@ class TenantRef:
     revision: int = 0
     timezone: str = "UTC"
 
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 _tenant: ContextVar[TenantRef | None] = ContextVar("tenantry.tenant", default=None)
 _bypass: ContextVar[bool] = ContextVar("tenantry.all_tenants", default=False)
@@ -126,3 +130,19 @@ def tenant_for(tenant: Any, what: str, example: str) -> TenantRef:
             f"tenant {current.id}"
         )
     return current
+
+
+def writes_platform_tables(service: Callable[P, R]) -> Callable[P, R]:
+    """For a service that writes platform tables (a tenant's row, its plugins): it runs
+    inside ``all_tenants()`` whoever calls it, a tenant admin on the tenant's own host
+    included. On PostgreSQL its writes then go out as the platform role, since the
+    tenant role may not write those tables: not even SQL injected into a tenant's
+    request can change another tenant's settings. The service must flush before it
+    returns (they all do), so its writes leave while the context is open."""
+
+    @functools.wraps(service)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        with all_tenants():
+            return service(*args, **kwargs)
+
+    return run

@@ -32,3 +32,7 @@ class SiteSuspended(Forbidden):
     def __init__(self, name: str):
         super().__init__(description=f"{name} is suspended. Contact the platform's operators.")
         self.site_name = name
+
+
+class RowSecurityUnavailable(TenancyError):
+    """PostgreSQL's row-level security is not set up (not migrated, or a role lacks access)."""

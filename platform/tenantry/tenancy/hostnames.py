@@ -83,6 +83,8 @@ def validate_domain(raw: str, root_host: str) -> str:
     host = normalize_host(raw)
     if "." not in host:
         raise InvalidName(f"{raw!r} is not a fully qualified domain such as shop.example.com")
+    if host.rsplit(".", 1)[1].isdigit():  # 10.0.0.1, and 10.1 (which resolvers read as one)
+        raise InvalidName(f"{raw!r} is an IP address; IP addresses cannot name a tenant")
     if host == root_host or host.endswith("." + root_host):
         raise InvalidName(
             f"{host!r} is under the platform's own host {root_host!r}; "

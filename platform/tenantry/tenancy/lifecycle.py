@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from tenantry import signals
 from tenantry.db import Base
 from tenantry.errors import Refused, ValidationFailed
-from tenantry.tenancy.context import all_tenants
+from tenantry.tenancy.context import all_tenants, writes_platform_tables
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus, utcnow
@@ -72,6 +72,7 @@ def create(session: Session, slug: str, name: str | None = None) -> Tenant:
     return tenant
 
 
+@writes_platform_tables
 def rename(session: Session, tenant: Tenant, name: str) -> None:
     name = (name or "").strip()
     if not name:
@@ -82,6 +83,7 @@ def rename(session: Session, tenant: Tenant, name: str) -> None:
         session.flush()
 
 
+@writes_platform_tables
 def set_timezone(session: Session, tenant: Tenant, name: str) -> None:
     """Show the tenant's times in zone ``name`` (an IANA name such as ``Europe/Berlin``)."""
     name = valid_timezone(name)

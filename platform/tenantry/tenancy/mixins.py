@@ -26,7 +26,18 @@ TENANT_TABLE = "tenantry_tenant"
 
 
 class Global:
-    """Marks a platform-wide table: not confined to a tenant; only operators' code writes it."""
+    """Marks a platform-wide table: not confined to a tenant; only operators' code writes it.
+
+    On PostgreSQL the role that serves tenants' hosts may only read it (the
+    platform role writes it), unless the class says otherwise below.
+    """
+
+    #: What the role serving tenants may do with this table, as PostgreSQL privileges
+    #: (``"UPDATE (col)"`` for a column); ``()`` hides it from that role altogether.
+    __tenant_role_grants__: tuple[str, ...] = ("SELECT",)
+    #: The rows carry a ``tenant_id`` and that role sees only its own tenant's
+    #: (a row-level security policy, like a TenantScoped table's).
+    __tenant_rows__: bool = False
 
 
 class NextId(ColumnElement[int]):

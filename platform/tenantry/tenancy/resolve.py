@@ -24,6 +24,7 @@ from typing import Final
 
 from sqlalchemy import Engine, select
 
+from tenantry.tenancy.connections import PLATFORM_TABLES_ONLY
 from tenantry.tenancy.context import TenantRef
 from tenantry.tenancy.hostnames import normalize_host
 from tenantry.tenancy.models import Domain, Tenant
@@ -101,5 +102,6 @@ class HostResolver:
         # Its own short connection: the request's session must begin *after*
         # the tenant is known, so that its first round trip sets it for RLS.
         with self._engine.connect() as connection:
+            connection = connection.execution_options(**PLATFORM_TABLES_ONLY)
             row = connection.execute(query.where(Tenant.status != "deleted")).first()
         return TenantRef(*row) if row is not None else None

@@ -10,14 +10,20 @@ carries one tenant's id.
 Writes: ``before_flush`` stamps new rows with the current tenant and refuses
 rows that belong, or would move, to another tenant.
 
-PostgreSQL: each transaction starts with ``set_config('tenantry.tenant_id', ..,
-true)`` (transaction-local, so a pooled connection never carries it to the
-next request) for the row-level security policies; the same round trip
-fetches the tenant's live status for the request gate, confirms that the
-custom domain the request came in on still belongs to the tenant (a domain
-moved by another process is noticed on the next request), sets what must be
-transaction-local behind PgBouncer (``engines``) and, on a replica, answers
-whether it may serve this session (``replicas``).
+Connections: a transaction runs on the tenant role's engine when it begins in
+a tenant's context, on the platform role's otherwise (inside ``all_tenants()``,
+on the root host, in the CLI), and stays on it; only ``all_tenants()`` inside a
+tenant's transaction opens a second connection, as the platform role, because
+the tenant role cannot see other tenants by any statement (see ``rls``). A
+read-only request may read from a replica instead (``replicas``).
+
+PostgreSQL: the transaction's first round trip sets the row-level security
+settings for its context (see ``connections``: transaction-local, a signed
+token) and fetches the tenant's live status for the request gate; the same
+round trip confirms that the custom domain the request came in on still belongs
+to the tenant (a domain moved by another process is noticed on the next
+request), sets what must be transaction-local behind PgBouncer (``engines``)
+and, on a replica, answers whether it may serve this session (``replicas``).
 """
 
 from __future__ import annotations
@@ -30,27 +36,27 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from sqlalchemy.sql.visitors import iterate
 
 from tenantry import engines, replicas
-from tenantry.db import Base
+from tenantry.db import PLATFORM_BIND, Base
 from tenantry.signals import hosts_changed
+from tenantry.tenancy.connections import CLEAN, SETS_RLS, SETTINGS
 from tenantry.tenancy.context import TenantRef, bypassing, get_tenant, require_tenant_id
 from tenantry.tenancy.errors import NoTenantError, TenantViolation
 from tenantry.tenancy.mixins import TenantScoped
 
-RLS_KEY = "tenantry.rls"
 STATE_KEY = "tenantry.tenant_state"
 HOSTS_CHANGED_KEY = "tenantry.hosts_changed"
 #: The custom domain the request came in on (None: a subdomain), checked with the state.
 DOMAIN_KEY = "tenantry.domain"
+#: The engine the session's transaction began on; it keeps using that one.
+HOME_BIND = "tenantry.home_bind"
 
-_SET_RLS = (
-    "SELECT set_config('tenantry.tenant_id', %(tenant)s, true),"
-    " set_config('tenantry.all_tenants', %(bypass)s, true)"
-)
+_SET_RLS = f"SELECT {SETTINGS}{{extra}} FROM {CLEAN}"
 #: One row whatever happens (the LEFT JOIN), so the extra columns always come back.
 _SET_RLS_AND_STATE = (
-    _SET_RLS + "{extra}, t.status, t.revision, t.slug, t.name, t.timezone FROM (SELECT 1) AS one"
-    " LEFT JOIN tenantry_tenant t ON t.id = %(id)s AND (%(domain)s::text IS NULL OR EXISTS"
-    " (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id AND d.hostname = %(domain)s))"
+    f"SELECT {SETTINGS}{{extra}}, t.status, t.revision, t.slug, t.name, t.timezone"
+    f" FROM {CLEAN} LEFT JOIN tenantry_tenant t ON t.id = %(id)s AND (%(domain)s::text IS NULL"
+    " OR EXISTS (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id"
+    " AND d.hostname = %(domain)s))"
 )
 _STATE = (
     "SELECT status, revision, slug, name, timezone FROM tenantry_tenant t WHERE id = ? AND (?"
@@ -61,6 +67,24 @@ _STATE = (
 
 class TenantSession(Session):
     """A Session whose reads and writes stay inside the current tenant."""
+
+    def get_bind(self, mapper: Any = None, **kwargs: Any) -> Any:
+        """The tenant role's engine, or the platform role's: see the module's docstring."""
+        tenant_bind = super().get_bind(mapper, **kwargs)
+        platform = self.info.get(PLATFORM_BIND)
+        if platform is None or platform is tenant_bind or kwargs.get("bind") is not None:
+            return tenant_bind
+        if bypassing():
+            return platform
+        home = self.info.get(HOME_BIND)
+        if home is tenant_bind or home is platform:  # not a replica: writes never go there
+            return home
+        return tenant_bind if get_tenant() is not None else platform
+
+    def reads_may_use_replica(self) -> bool:
+        """A tenant's reads may come from a replica; cross-tenant work (``all_tenants()``,
+        the root host) needs the platform role, which only the primary serves."""
+        return get_tenant() is not None and not bypassing()
 
     def get(self, entity: Any, ident: Any, **kwargs: Any) -> Any:
         """``get(Note, id)``: a tenant table's row by its id alone, as before its key
@@ -141,27 +165,24 @@ def _single_id(ident: Any) -> Any:
     return ident
 
 
-def _rls_wanted() -> tuple[str, str]:
-    tenant = get_tenant()
-    return ("" if tenant is None else str(tenant.id), "on" if bypassing() else "off")
-
-
 @event.listens_for(TenantSession, "after_begin")
 def _begin(session: Session, _transaction: Any, connection: Any) -> None:
+    """The transaction's first round trip: RLS settings (PostgreSQL) and the tenant's state."""
+    if HOME_BIND in session.info:
+        return  # a second connection, for all_tenants(): the connection layer sets it up
+    session.info[HOME_BIND] = connection.engine
     tenant = get_tenant()
     session.info.pop(STATE_KEY, None)
     domain = session.info.get(DOMAIN_KEY)
     if connection.dialect.name == "postgresql":
-        wanted = _rls_wanted()
         fresh, fresh_params = replicas.freshness(session, connection)
         extra = connection.info.get(engines.PRELUDE_KEY, "") + fresh
-        params = {"tenant": wanted[0], "bypass": wanted[1], **fresh_params}
-        if tenant is None:
-            row = connection.exec_driver_sql(_SET_RLS + extra, params).first()
-        else:
-            params.update(id=tenant.id, domain=domain)
-            row = connection.exec_driver_sql(_SET_RLS_AND_STATE.format(extra=extra), params).first()
-        session.info[RLS_KEY] = wanted
+        params = {"id": tenant.id if tenant else None, "domain": domain, **fresh_params}
+        row = connection.exec_driver_sql(
+            (_SET_RLS_AND_STATE if tenant else _SET_RLS).format(extra=extra),
+            params,
+            execution_options={SETS_RLS: True},
+        ).first()
         replicas.note_freshness(session, connection, row)
         state = row[-5:] if tenant is not None and row is not None and row[-5] else None
     elif tenant is not None:
@@ -175,14 +196,10 @@ def _live(tenant_id: int, state: Any) -> TenantRef:
     return TenantRef(tenant_id, slug, name, status, revision, timezone)
 
 
-def _sync_rls(session: Session) -> None:
-    """Re-set the RLS variables when the context changed inside an open transaction."""
-    current = session.info.get(RLS_KEY)
-    wanted = _rls_wanted()
-    if current is None or current == wanted:
-        return
-    session.connection().exec_driver_sql(_SET_RLS, {"tenant": wanted[0], "bypass": wanted[1]})
-    session.info[RLS_KEY] = wanted
+@event.listens_for(TenantSession, "after_transaction_end")
+def _end(session: Session, transaction: Any) -> None:
+    if transaction.parent is None:
+        session.info.pop(HOME_BIND, None)
 
 
 def _touches_tenant_data(state: ORMExecuteState) -> bool:
@@ -210,7 +227,6 @@ def tenant_tables() -> frozenset[Table]:
 
 @event.listens_for(TenantSession, "do_orm_execute")
 def _scope(state: ORMExecuteState) -> None:
-    _sync_rls(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if bypassing():
@@ -258,7 +274,6 @@ def _stamp_on_creation(target: TenantScoped, _args: Any, kwargs: dict[str, Any])
 
 @event.listens_for(TenantSession, "before_flush")
 def _guard_writes(session: Session, _context: Any, _instances: Any) -> None:
-    _sync_rls(session)
     tenant = get_tenant()
     bypass = bypassing()
     for obj in session.new:

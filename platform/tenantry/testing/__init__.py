@@ -44,6 +44,7 @@ from tenantry.testing.load import (
 from tenantry.testing.postgres import (
     ADMIN_URL,
     APP_ROLE,
+    PLATFORM_ROLE,
     ScratchPostgres,
     postgres_unavailable,
     require_postgres,
@@ -64,6 +65,7 @@ __all__ = [
     "ADMIN_URL",
     "APP_ROLE",
     "PASSWORD",
+    "PLATFORM_ROLE",
     "REDIS_URL",
     "ROOT",
     "Client",

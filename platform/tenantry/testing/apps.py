@@ -35,7 +35,11 @@ def settings_for_test(
     """Settings for a test app on SQLite in ``tmp_path`` or on the ``scratch`` PostgreSQL."""
     if backend == "postgres":
         assert scratch is not None
-        urls = {"database_url": scratch.app_url, "migrations_database_url": scratch.owner_url}
+        urls = {
+            "database_url": scratch.app_url,
+            "migrations_database_url": scratch.owner_url,
+            "platform_database_url": scratch.platform_url,
+        }
     else:
         urls = {"database_url": f"sqlite:///{tmp_path / 'tenantry.db'}"}
     values: dict[str, Any] = {

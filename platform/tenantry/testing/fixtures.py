@@ -78,8 +78,7 @@ def _session_app(
     settings = settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch)
     app = build_app(settings)
     if PARTITIONS and backend == "postgres":
-        urls = settings.effective_migrations_url, settings.database_url
-        partition_tenant_tables(*urls, Base.metadata, PARTITIONS)
+        partition_tenant_tables(settings, Base.metadata, PARTITIONS)
     return app
 
 

@@ -26,6 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.schema import CreateIndex, CreateTable
 
+from tenantry.settings import Settings
 from tenantry.tenancy import rls
 
 #: How many hash partitions each tenant table gets in this test run (0: not partitioned).
@@ -40,7 +41,7 @@ def partitions_wanted() -> int:
     return int(raw)
 
 
-def partition_tenant_tables(owner_url: str, app_url: str, metadata: MetaData, count: int) -> None:
+def partition_tenant_tables(settings: Settings, metadata: MetaData, count: int) -> None:
     """Re-create every tenant table of a freshly migrated, empty database, split by tenant.
 
     Each table is rebuilt from what the migrations made (reflected: names,
@@ -48,7 +49,7 @@ def partition_tenant_tables(owner_url: str, app_url: str, metadata: MetaData, co
     ``count`` partitions ``<table>_p<n>``. Row-level security goes on the table
     and on each partition, since a partition queried by name has only its own.
     """
-    engine = create_engine(owner_url)
+    engine = create_engine(settings.effective_migrations_url)
     with engine.begin() as connection:
         names = rls.tenant_tables(metadata)
         connection.execute(text("SELECT set_config('tenantry.all_tenants', 'on', true)"))
@@ -66,7 +67,12 @@ def partition_tenant_tables(owner_url: str, app_url: str, metadata: MetaData, co
         connection.execute(text("DROP TABLE " + ", ".join(f'"{name}"' for name in names)))
         for table in tables:
             _create_partitioned(connection, table, count)
-        rls.sync(connection, metadata, app_url=app_url)
+        rls.sync(
+            connection,
+            metadata,
+            app_url=settings.database_url,
+            platform_url=settings.effective_platform_url,
+        )
     engine.dispose()
 
 
