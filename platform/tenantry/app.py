@@ -113,9 +113,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     engines = make_engines(settings)
     replicas = None
     session_class: type = TenantSession
-    if engines.replicas:
-        replicas = ReplicaSet(engines.primary, engines.replicas, settings.replica_max_lag_s)
-        session_class = routed(TenantSession, replicas)
+    if engines.replicas or engines.reader:
+        reads = ReplicaSet(
+            engines.primary, engines.replicas, settings.replica_max_lag_s, engines.reader
+        )
+        session_class = routed(TenantSession, reads)
+        replicas = reads if engines.replicas else None
     app.extensions["tenantry.replicas"] = replicas
     engine = db.init_app(app, engines.primary, session_class, engines.platform)
     connections.install_all(engines)

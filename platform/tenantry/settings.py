@@ -151,6 +151,12 @@ class Settings(BaseSettings):
         description="Connect through PgBouncer in transaction mode: no server-side prepared "
         "statements, per-transaction settings only.",
     )
+    database_autocommit_reads: bool = Field(
+        default=True,
+        description="Read-only requests read in autocommit (PostgreSQL, not behind "
+        "PgBouncer): no BEGIN and ROLLBACK round trips; their writes still run in a "
+        "transaction.",
+    )
     database_statement_timeout_s: float = Field(
         default=0.0, ge=0, description="Cancel any statement running longer; 0: no limit."
     )

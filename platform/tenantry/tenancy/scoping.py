@@ -143,8 +143,12 @@ class TenantSession(Session):
         revision, name...), read in the transaction's first round trip; None when it no
         longer exists, or ``domain`` (the custom domain of the request) is no longer its."""
         self.info[DOMAIN_KEY] = domain
-        self.connection()
+        self.connection(bind_arguments={"clause": _A_READ})  # a read-only request's reader
         return self.info.get(STATE_KEY)
+
+
+#: What ``live_tenant`` tells ``get_bind``: the connection it asks for only reads.
+_A_READ = select(literal(1))
 
 
 def _is_tenant_model(entity: Any) -> bool:
