@@ -1,0 +1,58 @@
+"""Interleaved rounds: every contender measured once per round, A B C A B C ..., medians.
+
+On a shared, noisy machine a slow minute falls on every contender alike this way;
+the medians of the rounds and their ratios are what the benchmarks report.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bench.harness.loadgen import LoadResult
+
+
+@dataclass(frozen=True)
+class Medians:
+    """One contender over its rounds: medians, and each round's req/s for the record."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    rounds_rps: tuple[float, ...]
+    errors: int
+    non_2xx: int
+
+    @property
+    def ms_per_request(self) -> float:
+        """Wall time per request at saturation (1 / req/s), in ms."""
+        return round(1000 / self.rps, 3) if self.rps else float("inf")
+
+
+def interleave(
+    contenders: Mapping[str, Callable[[], LoadResult]], rounds: int
+) -> dict[str, Medians]:
+    """Run each contender once per round, in the mapping's order, ``rounds`` times."""
+    results: dict[str, list[LoadResult]] = {name: [] for name in contenders}
+    for n in range(rounds):
+        for name, run in contenders.items():
+            result = run()
+            results[name].append(result)
+            print(f"  round {n + 1}/{rounds}  {name:<32} {result.rps:>9,.1f} req/s", flush=True)
+    return {name: medians(found) for name, found in results.items()}
+
+
+def medians(results: list[LoadResult]) -> Medians:
+    return Medians(
+        rps=round(statistics.median(r.rps for r in results), 1),
+        p50_ms=round(statistics.median(r.p50_ms for r in results), 2),
+        p99_ms=round(statistics.median(r.p99_ms for r in results), 2),
+        rounds_rps=tuple(r.rps for r in results),
+        errors=sum(r.errors for r in results),
+        non_2xx=sum(r.non_2xx for r in results),
+    )
+
+
+def ratio(ours: Medians, theirs: Medians) -> float | None:
+    return round(ours.rps / theirs.rps, 3) if theirs.rps else None
