@@ -31,7 +31,7 @@ from bench.bare_app import TOKEN as BARE_TOKEN
 from bench.harness.loadgen import Target, drive
 from bench.harness.publicpage import PLUGIN, ensure_installed
 from bench.harness.reports import print_table, publish
-from bench.harness.rounds import interleave, ratio
+from bench.harness.rounds import interleave, paired_ratio, ratio
 from bench.harness.scenario import parse_with_kinds, scenario
 from bench.harness.seeding import NOTES_PATH, public_rows
 from bench.harness.servers import THREADS, bare_server, get
@@ -102,6 +102,7 @@ def measure_kind(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                         "tenantry": found["tenantry"],
                         "bare": found["bare"],
                         "ratio": ratio(found["tenantry"], found["bare"]),
+                        "paired_ratio": paired_ratio(found["tenantry"], found["bare"]),
                         "added_ms": round(
                             found["tenantry"].ms_per_request - found["bare"].ms_per_request, 3
                         ),
@@ -133,6 +134,7 @@ def main() -> None:
             "tenantry req/s",
             "bare req/s",
             "tenantry/bare",
+            "round ratios median",
             "ms/req tenantry",
             "ms/req bare",
             "added ms",
@@ -147,6 +149,7 @@ def main() -> None:
                 r["tenantry"].rps,
                 r["bare"].rps,
                 f"{r['ratio']:.3f}{_verdict(r['ratio'], r['target'])}",
+                r["paired_ratio"],
                 r["tenantry"].ms_per_request,
                 r["bare"].ms_per_request,
                 r["added_ms"],

@@ -56,3 +56,10 @@ def medians(results: list[LoadResult]) -> Medians:
 
 def ratio(ours: Medians, theirs: Medians) -> float | None:
     return round(ours.rps / theirs.rps, 3) if theirs.rps else None
+
+
+def paired_ratio(ours: Medians, theirs: Medians) -> float | None:
+    """The median of the per-round ratios: each pair was measured seconds apart, so it
+    shares the machine's mood of the moment; steadier than the ratio of medians."""
+    pairs = [a / b for a, b in zip(ours.rounds_rps, theirs.rounds_rps, strict=True) if b]
+    return round(statistics.median(pairs), 3) if pairs else None
