@@ -1,4 +1,4 @@
-"""Interleaved rounds: every contender measured once per round, A B C A B C ..., medians.
+"""Interleaved rounds: every contender measured once per round, A B C C B A ..., medians.
 
 On a shared, noisy machine a slow minute falls on every contender alike this way;
 the medians of the rounds and their ratios are what the benchmarks report.
@@ -33,11 +33,14 @@ class Medians:
 def interleave(
     contenders: Mapping[str, Callable[[], LoadResult]], rounds: int
 ) -> dict[str, Medians]:
-    """Run each contender once per round, in the mapping's order, ``rounds`` times."""
+    """Run each contender once per round, ``rounds`` times: in the mapping's order in the
+    odd rounds and in reverse in the even ones (A B C, C B A, ...), so that no contender
+    always runs first after a pause or right after a given other one."""
     results: dict[str, list[LoadResult]] = {name: [] for name in contenders}
     for n in range(rounds):
-        for name, run in contenders.items():
-            result = run()
+        names = list(contenders) if n % 2 == 0 else list(reversed(contenders))
+        for name in names:
+            result = contenders[name]()
             results[name].append(result)
             print(f"  round {n + 1}/{rounds}  {name:<32} {result.rps:>9,.1f} req/s", flush=True)
     return {name: medians(found) for name, found in results.items()}
