@@ -4,7 +4,7 @@ Two scenarios, each tenantry and its bare twin (``bench.bare_app``) serving the 
 output under waitress (threads=8) on loopback, against the same kind of database:
 
 - ``public``: ``/public/notes.json`` of the bench's own plugin (``bench/publicpage``,
-  installed on first use): a tenant's 20 newest of 200 notes as JSON, no login, one
+  built for the run's processes only): a tenant's 20 newest of 200 notes as JSON, no login, one
   scoped query; the bare twin sends the same single query and answers the same bytes.
   Targets: >= 0.95x on PostgreSQL, >= 0.80x on SQLite.
 - ``notes``: the notes plugin's ``/notes/api/notes`` with an API token; the bare twin
