@@ -177,6 +177,14 @@ class Settings(BaseSettings):
     session_lifetime_days: float = Field(
         default=14, gt=0, description="A sign-in lasts at most this long, then ends server-side."
     )
+    oidc_allow_http_issuers: bool = Field(
+        default=False,
+        description="Let tenant admins name http:// OpenID Connect issuers (tests and local "
+        "development only: in production an issuer is https://).",
+    )
+    oidc_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds per call to an OpenID Connect issuer."
+    )
     invitation_lifetime_hours: float = Field(
         default=168, gt=0, description="How long an invitation link can be used."
     )
