@@ -3,6 +3,8 @@ loopback (``tenantry.testing.oidc_provider``): the app reads its discovery docum
 keys, and exchanges codes, over real HTTP; the test's browser (the Flask test client)
 goes to the issuer over real HTTP too. On SQLite and PostgreSQL."""
 
+import html
+import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -114,8 +116,11 @@ def test_signing_out_ends_the_session_here_and_at_the_issuer(
     assert signed_in(client)
 
     out = client.post("/logout", data={"csrf_token": csrf_token(client, "/")})
-    assert out.location.startswith(f"{oidc_issuer.url}/end_session?")
-    back = requests.get(out.location, allow_redirects=False, timeout=10)
+    page = out.get_data(as_text=True)
+    assert out.status_code == 200 and "Signing you out of Example SSO too" in page
+    onwards = html.unescape(re.search(r'href="([^"]*/end_session[^"]*)"', page).group(1))
+    assert onwards.startswith(f"{oidc_issuer.url}/end_session?")
+    back = requests.get(onwards, allow_redirects=False, timeout=10)
     assert back.headers["Location"].startswith("http://acme.localhost/login")
     ended = oidc_issuer.ended_sessions[-1]
     assert ended["client_id"] == "acme-app" and ended["id_token_hint"]

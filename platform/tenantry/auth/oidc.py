@@ -31,7 +31,7 @@ import requests
 from authlib.integrations.base_client import MismatchingStateError, OAuthError
 from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client.integration import FlaskIntegration
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import abort, current_app, request, session, url_for
 from flask.typing import ResponseReturnValue
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import func, select
@@ -105,24 +105,27 @@ def record_refusal(provider: OpenIDConnect, reason: str) -> None:
     )
 
 
-def end_session(via: dict[str, str] | None) -> ResponseReturnValue | None:
-    """Signing out of a session that came through an issuer: on to the issuer's
-    end-session endpoint, which sends the person back to this host's login page.
+def end_session(via: dict[str, str] | None) -> tuple[str, str] | None:
+    """Where to sign out of the issuer a session came through, and the issuer's name:
+    its end-session endpoint, which sends the person back to this host's login page.
     None when there is none (or it cannot be read): the local sign-out stands alone."""
     row = _row(via.get("key", "")) if via else None
     if row is None:
         return None
-    provider = OpenIDConnect(row)
     try:
-        logout = provider.client().create_logout_url(
-            post_logout_redirect_uri=url_for("auth.login", _external=True),
-            id_token_hint=via.get("id_token") or None,
-            client_id=row.client_id,
+        logout = (
+            OpenIDConnect(row)
+            .client()
+            .create_logout_url(
+                post_logout_redirect_uri=url_for("auth.login", _external=True),
+                id_token_hint=via.get("id_token") or None,
+                client_id=row.client_id,
+            )
         )
     except UNREACHABLE as error:
         log.warning("signing out of %s skipped: %s", row.issuer, error)
         return None
-    return redirect(logout["url"])
+    return row.name, logout["url"]
 
 
 class OpenIDConnect:

@@ -122,7 +122,13 @@ def logout():
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
-    return oidc.end_session(signed_in_via) or redirect(url_for("auth.login"))
+    issuer = oidc.end_session(signed_in_via)
+    if issuer is None:
+        return redirect(url_for("auth.login"))
+    # A page, not a redirect: the CSP's form-action 'self' forbids a form's redirect to
+    # another origin; this page's refresh (and its link) go on to the issuer.
+    name, url = issuer
+    return render_template("auth/signed_out.html", issuer=name, url=url)
 
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
