@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=100), nullable=False),
         sa.Column("issuer", sa.String(length=500), nullable=False),
         sa.Column("client_id", sa.String(length=255), nullable=False),
-        sa.Column("client_secret", sa.String(length=500), nullable=False),
+        sa.Column("client_secret_sealed", sa.String(length=1000), nullable=False),
         sa.Column("allowed_domains", sa.String(length=1000), nullable=False),
         sa.Column("auto_provision", sa.Boolean(), nullable=False),
         sa.Column("default_role", sa.String(length=16), nullable=False),

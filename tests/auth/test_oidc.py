@@ -277,7 +277,7 @@ def test_a_tenant_admin_sets_up_a_provider_and_its_secret_is_never_shown(app, ad
     assert created.status_code == 302, created.get_data(as_text=True)
     with app.app_context(), all_tenants():
         row = db.session.scalar(select(OidcProvider))
-        assert (row.tenant_id, row.client_secret) == (acme.id, "the-acme-secret")
+        assert row.tenant_id == acme.id and "the-acme-secret" not in row.client_secret_sealed
         assert row.allowed_domains == "acme.test acme.example"
     for page in (
         "/manage/sign_in/",
@@ -293,7 +293,7 @@ def test_a_tenant_admin_sets_up_a_provider_and_its_secret_is_never_shown(app, ad
     acme_admin.post(f"/manage/sign_in/edit/?id={row.id}", data={**kept, "csrf_token": token})
     with app.app_context(), all_tenants():
         row = db.session.scalar(select(OidcProvider))
-        assert (row.name, row.client_secret) == ("Acme Login", "the-acme-secret")
+        assert (row.name, oidc.unseal_secret(row)) == ("Acme Login", "the-acme-secret")
 
     # Another tenant's admins neither see it nor sign in through it.
     assert "Acme" not in bravo_admin.get("/manage/sign_in/").get_data(as_text=True)
@@ -330,3 +330,18 @@ def test_an_http_issuer_is_refused_unless_the_deployment_allows_it(admins):
         "/manage/sign_in/new/", data={**form("http://login.example.com"), "csrf_token": token}
     )
     assert "Enter the issuer&#39;s https:// URL" in page.get_data(as_text=True)
+
+
+def test_a_sealed_secret_copied_to_another_tenant_does_not_open_there(
+    app, acme, make_tenant, oidc_issuer, add_provider
+):
+    bravo = make_tenant("bravo")
+    add_provider(acme, oidc_issuer)
+    bravo_key = add_provider(bravo, oidc_issuer, client_id="bravo-app", secret="bravo-secret")
+    with app.app_context(), all_tenants():
+        rows = {row.tenant_id: row for row in db.session.scalars(select(OidcProvider))}
+        rows[bravo.id].client_secret_sealed = rows[acme.id].client_secret_sealed
+        db.session.commit()
+    client = client_for(app, "bravo.localhost")
+    page = client.get(f"/login/via/{bravo_key}", follow_redirects=True).get_data(as_text=True)
+    assert "needs its client secret entered again by an administrator" in page

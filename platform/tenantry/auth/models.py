@@ -204,7 +204,8 @@ class OidcProvider(TenantScoped, Base):
     """An OpenID Connect issuer whose people may sign in to one tenant, set up by its admins.
 
     TenantScoped: only that tenant's host offers it, only its admins see and change it
-    (/manage), and the client secret is write-only there (never rendered back). Who
+    (/manage), and the client secret is write-only there (never rendered back) and
+    sealed in the database under a key bound to the tenant. Who
     may come in: an email the issuer says is verified, in ``allowed_domains`` (any
     when empty); an unknown one gets an account with ``default_role`` only when
     ``auto_provision`` is on.
@@ -216,7 +217,8 @@ class OidcProvider(TenantScoped, Base):
     name: Mapped[str] = mapped_column(String(100))
     issuer: Mapped[str] = mapped_column(String(500))
     client_id: Mapped[str] = mapped_column(String(255))
-    client_secret: Mapped[str] = mapped_column(String(500))
+    #: Sealed (``auth.sealing``, bound to the tenant): never stored or shown in the clear.
+    client_secret_sealed: Mapped[str] = mapped_column(String(1000))
     #: Email domains allowed in, space-separated and lowercase; empty: any.
     allowed_domains: Mapped[str] = mapped_column(String(1000), default="")
     auto_provision: Mapped[bool] = mapped_column(default=False)

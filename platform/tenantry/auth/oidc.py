@@ -38,7 +38,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from tenantry import auditlog
-from tenantry.auth import accounts
+from tenantry.auth import accounts, sealing
 from tenantry.auth.models import OidcProvider, User
 from tenantry.auth.providers import SignInRefused, VerifiedIdentity
 from tenantry.db import db
@@ -52,6 +52,7 @@ SCOPE = "openid email profile"
 #: which signing out hands back to the issuer (RP-initiated logout).
 SIGNED_IN_VIA = "tenantry.signed_in_via"
 NEXT = "tenantry.sign_in_next"
+SEAL = "oidc-client-secret"
 LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 DOMAIN = re.compile(rf"^{LABEL}(?:\.{LABEL})+$")
 #: Network and protocol failures of an issuer: shown as "cannot be reached", logged.
@@ -122,7 +123,7 @@ def end_session(via: dict[str, str] | None) -> tuple[str, str] | None:
                 client_id=row.client_id,
             )
         )
-    except UNREACHABLE as error:
+    except (*UNREACHABLE, SignInRefused) as error:
         log.warning("signing out of %s skipped: %s", row.issuer, error)
         return None
     return row.name, logout["url"]
@@ -145,7 +146,7 @@ class OpenIDConnect:
             FlaskIntegration(name),
             name=name,
             client_id=self.row.client_id,
-            client_secret=self.row.client_secret,
+            client_secret=self.client_secret(),
             server_metadata_url=discovery_url(self.row.issuer),
             client_kwargs={
                 "scope": SCOPE,
@@ -153,6 +154,16 @@ class OpenIDConnect:
                 "default_timeout": timeout,
             },
         )
+
+    def client_secret(self) -> str:
+        secret = unseal_secret(self.row)
+        if secret is None:
+            log.warning("%s: the client secret cannot be unsealed (secret key changed?)", self.key)
+            raise SignInRefused(
+                f"Sign-in with {self.row.name} needs its client secret entered again by an "
+                "administrator of this site."
+            )
+        return secret
 
     def login_start(self, next_url: str) -> ResponseReturnValue:
         session[NEXT] = next_url
@@ -256,6 +267,10 @@ class OpenIDConnect:
         return f"The sign-in token from {name} is not valid ({bad.error or 'invalid'})."
 
 
+def unseal_secret(row: OidcProvider) -> str | None:
+    return sealing.unseal(SEAL, row.client_secret_sealed, bound_to=str(row.tenant_id))
+
+
 def discovery_url(issuer: str) -> str:
     return issuer.rstrip("/") + "/.well-known/openid-configuration"
 
@@ -342,7 +357,7 @@ def save_provider(
     for field, value in values.items():
         setattr(row, field, value)
     if client_secret:
-        row.client_secret = client_secret
+        row.client_secret_sealed = sealing.seal(SEAL, client_secret, bound_to=str(row.tenant_id))
     session.flush()
     auditlog.record(
         "oidc_provider.created" if created else "oidc_provider.updated",
