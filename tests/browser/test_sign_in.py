@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tenantry.testing.oidc_provider import OidcIssuer
+from tenantry.testing import OidcIssuer
 
 pytestmark = pytest.mark.browser
 
