@@ -1,5 +1,9 @@
 """Log in, log out, and API tokens: on every host, against that host's accounts.
 
+Signing in goes through an identity provider (``auth.providers``): the password form
+at /login, or one of the tenant's OpenID Connect issuers at /login/via/<key> and its
+callback; each ends in ``complete_sign_in``.
+
 The account pages (password, sessions), password resets and invitations add
 their routes to the same blueprint from their own modules.
 """
