@@ -26,6 +26,7 @@ from tenantry.auth import init_auth
 from tenantry.auth.models import (
     ApiToken,
     Invitation,
+    OidcProvider,
     Operator,
     OperatorInvitation,
     OperatorSession,
@@ -64,6 +65,7 @@ CORE_MODELS = (
     OperatorSession,
     Invitation,
     OperatorInvitation,
+    OidcProvider,
     auditlog.AuditEntry,
     auditlog.PlatformAuditEntry,
     TenantOperation,

@@ -14,17 +14,17 @@ from flask import flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import func, select
-from wtforms import SelectField, StringField
-from wtforms.validators import InputRequired, Length
+from wtforms import PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 
 from tenantry.admin import plugin_forms
 from tenantry.admin.audit import AuditLogView
 from tenantry.admin.base import AdminPage, IndexView, ModelView, PasswordOnCreate, password_field
 from tenantry.admin.invitations import InvitationsPage
 from tenantry.auditlog import AuditEntry
-from tenantry.auth import accounts
+from tenantry.auth import accounts, oidc
 from tenantry.auth.forms import EMAIL_SHAPE
-from tenantry.auth.models import Role, User
+from tenantry.auth.models import OidcProvider, Role, User
 from tenantry.db import db
 from tenantry.errors import ValidationFailed
 from tenantry.plugins.runtime import runtime
@@ -91,6 +91,92 @@ class TenantUserView(PasswordOnCreate, ModelView):
         accounts.delete_user(db.session, model, acting=current_user.user)
 
 
+class OidcProviderView(ModelView):
+    """The tenant's OpenID Connect issuers ("Sign in with ..." on its login page).
+
+    Scope: the session layer confines the list, the forms and every write to the
+    current tenant. The client secret is write-only: no column, details page or form
+    shows it (the form's field is a password field, empty on edit: empty keeps it).
+    Writes go through ``auth.oidc.save_provider`` (its rules, its audit entries).
+    """
+
+    column_list = ("name", "issuer", "client_id", "allowed_domains", "auto_provision", "enabled")
+    column_details_list = (
+        "name",
+        "issuer",
+        "client_id",
+        "allowed_domains",
+        "auto_provision",
+        "default_role",
+        "enabled",
+        "created_at",
+    )
+    column_labels = {"client_id": "Client id", "auto_provision": "Creates accounts"}
+    form_columns = (
+        "name",
+        "issuer",
+        "client_id",
+        "new_client_secret",
+        "allowed_domains",
+        "auto_provision",
+        "default_role",
+        "enabled",
+    )
+    form_overrides = {"default_role": SelectField}
+    form_args = {
+        "default_role": {"choices": [role.value for role in Role], "label": "Role of new accounts"},
+        "issuer": {"description": "The issuer's URL, e.g. https://login.example.com."},
+        "allowed_domains": {
+            "description": "Email domains that may sign in, e.g. example.com; empty: any."
+        },
+        "auto_provision": {
+            "label": "Create accounts",
+            "description": "Give anyone allowed in an account on first sign-in; off: only "
+            "people who already have an account here may sign in this way.",
+        },
+    }
+    form_extra_fields = {
+        "new_client_secret": PasswordField(
+            "Client secret",
+            validators=[Optional(), Length(max=500)],
+            render_kw={"autocomplete": "new-password"},
+        )
+    }
+    done_messages = {
+        "create": "Sign-in provider {name} created.",
+        "update": "Sign-in provider {name} saved.",
+        "delete": "Sign-in provider {name} deleted.",
+    }
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        form.new_client_secret.description = "Leave empty to keep the current secret."
+        return form
+
+    def _save(self, form: Any, model: OidcProvider | None) -> OidcProvider:
+        return oidc.save_provider(
+            db.session,
+            model,
+            name=form.name.data,
+            issuer=form.issuer.data,
+            client_id=form.client_id.data,
+            client_secret=form.new_client_secret.data or "",
+            allowed_domains=form.allowed_domains.data or "",
+            auto_provision=form.auto_provision.data,
+            default_role=form.default_role.data,
+            enabled=form.enabled.data,
+        )
+
+    def create(self, form: Any) -> OidcProvider:
+        return self._save(form, None)
+
+    def update(self, form: Any, model: OidcProvider) -> None:
+        self._save(form, model)
+
+    def delete(self, model: OidcProvider) -> None:
+        oidc.delete_provider(db.session, model)
+
+
 class PluginsPage(AdminPage):
     """Tenant admins turn plugins on and off and tune their settings, as operators do,
     through the same service, except the plugins operators locked."""
@@ -141,5 +227,6 @@ def views() -> list[Any]:
         InvitationsPage(name="Invitations", endpoint="invitations"),
         PluginsPage(name="Plugins", endpoint="plugins"),
         SitePage(name="Site", endpoint="site"),
+        OidcProviderView(OidcProvider, name="Sign-in", endpoint="sign_in"),
         AuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
     ]

@@ -193,6 +193,29 @@ def create_user(
     return user
 
 
+def provision_user(
+    session: Session, tenant: Any, email: str, role: str, name: str, *, via: str
+) -> User:
+    """A new account in ``tenant`` for someone an identity provider (``via``) vouches
+    for: no usable password (they sign in through the provider, or a reset link sets one)."""
+    email = normalise_email(email)
+    with tenant_context(tenant):
+        if _email_taken(session, User, email, None):
+            raise ValidationFailed({"email": f"{email} already has an account in {tenant.slug!r}"})
+        name = name.strip()[:200] or email.split("@")[0]
+        user = User(email=email, role=role_named(role), name=name)
+        user.set_unusable_password()
+        session.add(user)
+        session.flush()
+    auditlog.record(
+        "user.provisioned",
+        user,
+        tenant=user.tenant_id,
+        detail={"role": str(user.role), "provider": via},
+    )
+    return user
+
+
 def _first_password(account: Account, password: str) -> None:
     try:
         account.set_password(password)

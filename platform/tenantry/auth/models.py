@@ -198,3 +198,38 @@ class OperatorInvitation(InvitationColumns, Global, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OidcProvider(TenantScoped, Base):
+    """An OpenID Connect issuer whose people may sign in to one tenant, set up by its admins.
+
+    TenantScoped: only that tenant's host offers it, only its admins see and change it
+    (/manage), and the client secret is write-only there (never rendered back) and
+    sealed in the database under a key bound to the tenant. Who
+    may come in: an email the issuer says is verified, in ``allowed_domains`` (any
+    when empty); an unknown one gets an account with ``default_role`` only when
+    ``auto_provision`` is on.
+    """
+
+    __tablename__ = "tenantry_oidc_provider"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), one_of("default_role", Role))
+
+    name: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    #: Sealed (``auth.sealing``, bound to the tenant): never stored or shown in the clear.
+    client_secret_sealed: Mapped[str] = mapped_column(String(1000))
+    #: Email domains allowed in, space-separated and lowercase; empty: any.
+    allowed_domains: Mapped[str] = mapped_column(String(1000), default="")
+    auto_provision: Mapped[bool] = mapped_column(default=False)
+    default_role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @property
+    def key(self) -> str:
+        """How the sign-in URLs name it: ``/login/via/oidc-<id>``."""
+        return f"oidc-{self.id}"
+
+    def __str__(self) -> str:
+        return self.name

@@ -39,6 +39,7 @@ from tenantry.tenancy.context import as_ref
 from tenantry.tenancy.models import Tenant
 from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
 from tenantry.testing.clients import client_for, do_login, host_of
+from tenantry.testing.oidc_provider import OidcIssuer
 from tenantry.testing.partitioned import partition_tenant_tables, partitions_wanted
 from tenantry.testing.postgres import ScratchPostgres, require_postgres
 from tenantry.testing.smtp import MailCatcher
@@ -190,3 +191,21 @@ def outbox(app: Flask, smtp_server: MailCatcher) -> Iterator[MailCatcher]:
     )
     yield smtp_server
     mail.use_backend(app, before)
+
+
+@pytest.fixture(scope="session")
+def _oidc_issuer_server() -> Iterator[OidcIssuer]:
+    with OidcIssuer() as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def oidc_issuer(
+    app: Flask, _oidc_issuer_server: OidcIssuer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[OidcIssuer]:
+    """A real OpenID Connect issuer on loopback (``testing.oidc_provider``), emptied for
+    the test; the app may name its http:// URL as an issuer during the test."""
+    monkeypatch.setattr(app.extensions["tenantry.settings"], "oidc_allow_http_issuers", True)
+    _oidc_issuer_server.reset()
+    yield _oidc_issuer_server
+    _oidc_issuer_server.reset()
