@@ -25,6 +25,7 @@ from tenantry.auth import sessions
 from tenantry.auth.models import Operator, Role, User
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.tenancy.context import get_tenant, tenant_context
+from tenantry.tenancy.locales import validate as valid_locale
 
 Account = User | Operator
 
@@ -124,6 +125,13 @@ def lock_password(session: Session, account: Account) -> None:
     account.set_unusable_password()
     session.flush()
     sessions.end_all(session, account)
+
+
+def set_locale(session: Session, user: User, code: str | None) -> None:
+    """The language ``user`` reads this tenant's site in (``tenancy.locales``); None or ""
+    leaves it to the tenant's default. Tenant scope: the user's own row, in its tenant."""
+    user.locale = valid_locale(code)
+    session.flush()
 
 
 def sign_out_everywhere(session: Session, account: Account) -> int:

@@ -59,6 +59,9 @@ class User(PasswordMixin, TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The language this person reads the site in (``tenancy.locales``); None: the
+    #: tenant's default decides.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user",

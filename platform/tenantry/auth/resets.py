@@ -36,20 +36,13 @@ def link(account: Account, tenant: Any | None) -> str:
 def send_link(session: Session, account: Account, tenant: Any | None, *, by_operator: bool) -> None:
     """Queue the reset mail (sent when the caller commits) and record the request."""
     minutes = round(lifetime_minutes())
-    if by_operator:
-        reason = (
-            f"An operator of the platform reset the password of your account {account.email}: "
-            "the old one no longer works."
-        )
-    else:
-        reason = f"Someone, hopefully you, asked to reset the password of {account.email}."
     message = mail.compose(
         "password_reset",
         to=account.email,
         tenant=tenant,
+        locale=getattr(account, "locale", None),
         link=link(account, tenant),
         minutes=minutes,
-        reason=reason,
         by_operator=by_operator,
     )
     mail.queue(session, message, tenant)

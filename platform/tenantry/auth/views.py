@@ -9,6 +9,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -58,7 +59,7 @@ def login():
         tenant = get_tenant()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, form.email.data, request.remote_addr or "?"):
-            abort(429, description="Too many login attempts. Wait a minute and try again.")
+            abort(429, description=gettext("Too many login attempts. Wait a minute and try again."))
         record = accounts.authenticate(db.session, form.email.data, form.password.data)
         if record is not None:
             sign_in(record)
@@ -67,7 +68,7 @@ def login():
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         db.session.commit()  # the failed attempt's audit entry
-        flash("Wrong email or password.", "error")
+        flash(gettext("Wrong email or password."), "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -81,7 +82,7 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     return redirect(url_for("auth.login"))
 
 
@@ -118,5 +119,5 @@ def revoke_token(token_id: int):
     auditlog.record("token.revoked", token, label=f"{token.name} ({user.email})")
     db.session.delete(token)
     db.session.commit()
-    flash(f"Token {token.name!r} revoked.", "info")
+    flash(gettext("Token “%(name)s” revoked.", name=token.name), "info")
     return redirect(url_for("auth.tokens"))
