@@ -166,7 +166,7 @@ def stale_compiled(package: Path) -> list[str]:
 def _pairs(messages: Iterable[Message]) -> dict[object, object]:
     """msgid -> translation, plural forms as tuples, however the catalog was read; empty
     ones left out, as compiling leaves them out."""
-    return {_tupled(m.id): _tupled(m.string) for m in messages if m.id and m.string}
+    return {(m.context, _tupled(m.id)): _tupled(m.string) for m in messages if m.id and m.string}
 
 
 def _tupled(value: object) -> object:

@@ -21,6 +21,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     ServiceUnavailable,
+    default_exceptions,
 )
 
 from tenantry.db import db
@@ -76,12 +77,14 @@ DESCRIPTIONS = {
 }
 
 
-def _for_people(error: HTTPException, code: int) -> HTTPException:
-    """``error`` with its name, and Werkzeug's own description, in the request's language."""
-    error.name = str(TITLES.get(code, error.name))
-    if error.description == type(error).description and code in DESCRIPTIONS:
-        error.description = str(DESCRIPTIONS[code])
-    return error
+def _for_people(error: HTTPException, code: int) -> dict[str, str]:
+    """What an HTML page calls ``error`` and says of it, in the request's language
+    (Werkzeug's own description replaced; a view's own, already translated, kept)."""
+    description = error.description or ""
+    werkzeugs = getattr(default_exceptions.get(code), "description", None)
+    if description == werkzeugs and code in DESCRIPTIONS:
+        description = str(DESCRIPTIONS[code])
+    return {"title": str(TITLES.get(code, error.name)), "description": str(description)}
 
 
 def render_error(error: HTTPException):
@@ -91,14 +94,14 @@ def render_error(error: HTTPException):
     if wants_json():
         errors = error.errors if isinstance(error, Invalid) else None
         return error_body(error.name, error.description or "", code, errors), code, headers
-    error = _for_people(error, code)
+    said = _for_people(error, code)
     if request_ctx.url_adapter is None:
         # The Host was refused before routing: no URLs can be built, so no layout.
-        return render_template("error_bare.html", error=error, code=code), code, headers
+        return render_template("error_bare.html", code=code, **said), code, headers
     if isinstance(error, NoSiteHere | SiteSuspended):
-        page = render_template("error_site.html", error=error, code=code, platform=platform_url())
+        page = render_template("error_site.html", code=code, platform=platform_url(), **said)
         return page, code, headers
-    return render_template("error.html", error=error, code=code), code, headers
+    return render_template("error.html", code=code, **said), code, headers
 
 
 def _unhandled(error: Exception):

@@ -51,3 +51,17 @@ def test_a_new_untranslated_string_is_caught(tmp_path: Path):
     assert catalogs.stale_compiled(package) == ["de"]
     catalogs.compile_all(package)
     assert catalogs.stale_compiled(package) == []
+
+
+def test_a_scaffolded_plugin_ships_a_complete_german_catalog(tmp_path: Path):
+    from click.testing import CliRunner
+
+    from tenantry.cli import cli
+
+    made = CliRunner().invoke(cli, ["plugins", "new", "recipes", "--path", str(tmp_path)])
+    assert made.exit_code == 0, made.output
+    package = tmp_path / "tenantry-recipes" / "tenantry_recipes"
+    assert catalogs.catalog_path(package, "de", ".mo").is_file()
+    assert catalogs.missing(package) == {"de": []}
+    assert list(catalogs.untranslated(package)) == []
+    assert catalogs.stale_compiled(package) == []

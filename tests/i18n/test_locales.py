@@ -173,3 +173,72 @@ def test_mail_speaks_the_recipients_language(app, make_tenant, make_user, outbox
     received = outbox.wait_for(email)
     assert "Setzen Sie Ihr Passwort" in received.subject
     assert "hoffentlich Sie" in received.text
+
+
+def test_error_pages_speak_the_requests_language_and_json_keeps_english_names(app, make_tenant):
+    make_tenant("acme")
+    client = client_for(app, "acme.localhost")
+    missing = page(client, "/no/such/page", GERMAN)
+    assert "404 · Nicht gefunden" in missing and "Unter dieser Adresse gibt es nichts." in missing
+    answer = client.get("/api/no/such", headers={**GERMAN, "Accept": "application/json"})
+    assert answer.status_code == 404 and answer.get_json()["error"] == "Not Found"
+    nowhere = page(client_for(app, "nosuch.localhost"), "/", GERMAN)
+    assert "Unter dieser Adresse gibt es keine Website." in nowhere
+    assert "Zur Startseite der Plattform" in nowhere
+
+
+def test_an_invitation_mail_speaks_the_tenants_default_language(
+    app, make_tenant, make_user, outbox
+):
+    acme = make_tenant("acme")
+    set_tenant_default(app, "acme", "de")
+    admin = client_for(app, "acme.localhost")
+    do_login(admin, make_user(acme, "boss@acme.test", role="admin"))
+    form = "/manage/invitations/"
+    admin.post(
+        form,
+        data={"email": "new@acme.test", "role": "member", "csrf_token": csrf_token(admin, form)},
+        headers=ENGLISH,
+    )
+    received = outbox.wait_for("new@acme.test")
+    assert received.subject == "Sie sind zu Acme eingeladen"
+    assert "boss@acme.test hat Sie als member zu Acme eingeladen." in received.text
+
+
+def test_choosing_the_language_costs_no_statement_of_its_own(app, make_tenant, make_user):
+    """The tenant's default rides with the tenant state the request reads anyway; the
+    user's choice with the loaded user."""
+    from sqlalchemy import event
+
+    acme = make_tenant("acme", plugins=["notes"])
+    client = client_for(app, "acme.localhost")
+    do_login(client, make_user(acme, "ann@acme.test"))
+    page(client, "/notes/")  # warm the host and plugin caches
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        counts = []
+        # (what decides, the browser's header, the language the page should speak)
+        for step, headers, german in (
+            ("browser", GERMAN, True),
+            ("tenant-default", ENGLISH, True),
+            ("user-choice", GERMAN, False),
+        ):
+            if step == "tenant-default":
+                set_tenant_default(app, "acme", "de")
+            if step == "user-choice":
+                choose(client, "en")
+            page(client, "/notes/")  # the first page after a change may refresh caches
+            seen.clear()
+            body = page(client, "/notes/", headers)
+            counts.append(len(seen))
+            assert ("<h1>Notizen</h1>" in body) == german, step
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert counts[0] == counts[1] == counts[2], counts
