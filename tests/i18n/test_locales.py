@@ -242,3 +242,28 @@ def test_choosing_the_language_costs_no_statement_of_its_own(app, make_tenant, m
     finally:
         event.remove(engine, "before_cursor_execute", record)
     assert counts[0] == counts[1] == counts[2], counts
+
+
+def test_the_tenants_admin_speaks_german_flask_admins_own_words_included(
+    app, make_tenant, make_user
+):
+    acme = make_tenant("acme", name="Acme")
+    admin = client_for(app, "acme.localhost")
+    do_login(admin, make_user(acme, "boss@acme.test", role="admin"))
+    dashboard = page(admin, "/manage/", GERMAN)
+    assert "Acme — Verwaltung" in dashboard and ">Benutzer<" in dashboard
+    form = "/manage/users/new/"
+    created = admin.post(
+        form,
+        data={
+            "email": "new@acme.test",
+            "role": "member",
+            "active": "y",
+            "password": "long-enough-password",
+            "csrf_token": csrf_token(admin, form),
+        },
+        headers=GERMAN,
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Benutzer new@acme.test angelegt." in created
+    assert "Suche" in page(admin, "/manage/users/", GERMAN)  # Flask-Admin's own catalog

@@ -30,6 +30,8 @@ from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model import form as admin_form
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
@@ -55,9 +57,9 @@ PLATFORM = "platform"
 TENANT = "tenant"
 #: What an admin sees when the database refuses a write: never the SQL.
 INTEGRITY_MESSAGE = {
-    "create": "Not saved: it would duplicate a record or refer to one that does not exist.",
-    "update": "Not saved: it would duplicate a record or refer to one that does not exist.",
-    "delete": "Not deleted: other records still refer to it.",
+    "create": _l("Not saved: it would duplicate a record or refer to one that does not exist."),
+    "update": _l("Not saved: it would duplicate a record or refer to one that does not exist."),
+    "delete": _l("Not deleted: other records still refer to it."),
 }
 
 
@@ -206,10 +208,12 @@ class ModelView(SecureView, SqlaModelView):
     model_form_converter = ModelConverter
     #: What a successful write says, ``{name}`` being the record's ``str()``. Views
     #: override it with sentences that name the kind of record ("Tenant {name} created.").
-    done_messages: dict[str, str] = {
-        "create": "{name} created.",
-        "update": "{name} saved.",
-        "delete": "{name} deleted.",
+    #: What a write says, ``{name}`` being the row's str(); lazy_gettext strings are
+    #: said in the request's language.
+    done_messages: dict[str, Any] = {
+        "create": _l("{name} created."),
+        "update": _l("{name} saved."),
+        "delete": _l("{name} deleted."),
     }
 
     def __init__(
@@ -301,12 +305,12 @@ class ModelView(SecureView, SqlaModelView):
     def delete_model(self, model: Any) -> bool:
         name = str(model)  # before the row is gone
         if self._write("delete", None, lambda: self.delete(model)):
-            flash(self.done_messages["delete"].format(name=name), "success")
+            flash(str(self.done_messages["delete"]).format(name=name), "success")
             return True
         return False
 
     def _done(self, verb: str, model: Any) -> None:
-        flash(self.done_messages[verb].format(name=model), "success")
+        flash(str(self.done_messages[verb]).format(name=model), "success")
 
     def _write(self, verb: str, form: Any, work: Callable[[], Any]) -> bool:
         session = db.session
@@ -314,7 +318,7 @@ class ModelView(SecureView, SqlaModelView):
             work()
             session.commit()
             for problem in mail.undelivered(session):
-                flash(f"Saved, but: {problem}", "error")
+                flash(gettext("Saved, but: %(problem)s", problem=problem), "error")
             return True
         except ValidationFailed as error:
             session.rollback()
@@ -324,7 +328,7 @@ class ModelView(SecureView, SqlaModelView):
             flash(str(error), "error")
         except IntegrityError:
             session.rollback()
-            flash(INTEGRITY_MESSAGE[verb], "error")
+            flash(str(INTEGRITY_MESSAGE[verb]), "error")
         return False
 
     # Flask-Admin's own count query, select(count(*)).select_from(Model), is confined by

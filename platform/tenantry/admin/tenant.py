@@ -59,14 +59,14 @@ class TenantUserView(PasswordOnCreate, ModelView):
     }
     form_extra_fields = {"password": password_field()}
     done_messages = {
-        "create": "User {name} created.",
-        "update": "User {name} saved.",
-        "delete": "User {name} deleted.",
+        "create": _l("User {name} created."),
+        "update": _l("User {name} saved."),
+        "delete": _l("User {name} deleted."),
     }
 
     def create(self, form: Any) -> User:
         if not form.password.data:
-            raise ValidationFailed({"password": "A new account needs a password."})
+            raise ValidationFailed({"password": gettext("A new account needs a password.")})
         return accounts.create_user(
             db.session,
             current_tenant,
