@@ -55,12 +55,18 @@ _PUBLIC = {
     # migrations of a plugin's tenant tables made before tenantry 0.3
     "move_to_tenant_key": "tenantry.tenant_keys",
     "move_to_id_key": "tenantry.tenant_keys",
+    # translations: mark a plugin's words (its catalogs: docs/plugins.md, "Translations")
+    "gettext": "flask_babel",
+    "ngettext": "flask_babel",
+    "lazy_gettext": "flask_babel",
     # the application
     "create_app": "tenantry.app",
 }
 __all__ = sorted([*_PUBLIC, "Base", "UtcDateTime", "db"])
 
 if TYPE_CHECKING:
+    from flask_babel import gettext, lazy_gettext, ngettext
+
     from tenantry.app import create_app
     from tenantry.auditlog import audit
     from tenantry.auth import members_only

@@ -14,6 +14,7 @@ from tenantry import (
     auditlog,
     cache,
     error_pages,
+    i18n,
     inputs,
     jobs,
     mail,
@@ -141,6 +142,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(app, settings)
     runtime = PluginRuntime(registry)
     runtime.mount(app)
+    i18n.init_app(
+        app, (entry.plugin.translations for entry in registry if entry.plugin.translations)
+    )
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)

@@ -12,6 +12,8 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, select
 from wtforms import PasswordField, SelectField, StringField
@@ -28,7 +30,7 @@ from tenantry.auth.models import OidcProvider, Role, User
 from tenantry.db import db
 from tenantry.errors import ValidationFailed
 from tenantry.plugins.runtime import runtime
-from tenantry.tenancy import lifecycle, timezones
+from tenantry.tenancy import lifecycle, locales, timezones
 from tenantry.tenancy.context import current_tenant
 
 
@@ -57,14 +59,14 @@ class TenantUserView(PasswordOnCreate, ModelView):
     }
     form_extra_fields = {"password": password_field()}
     done_messages = {
-        "create": "User {name} created.",
-        "update": "User {name} saved.",
-        "delete": "User {name} deleted.",
+        "create": _l("User {name} created."),
+        "update": _l("User {name} saved."),
+        "delete": _l("User {name} deleted."),
     }
 
     def create(self, form: Any) -> User:
         if not form.password.data:
-            raise ValidationFailed({"password": "A new account needs a password."})
+            raise ValidationFailed({"password": gettext("A new account needs a password.")})
         return accounts.create_user(
             db.session,
             current_tenant,
@@ -196,37 +198,42 @@ class PluginsPage(AdminPage):
 
 
 class SitePage(AdminPage):
-    """Tenant admins choose how their site shows times (operators can too, on the tenant)."""
+    """Tenant admins choose how their site shows times and which language it speaks to
+    people who chose none (operators set both on the tenant too). Tenant scope: the
+    current tenant's row only, found by its slug."""
 
     @expose("/", methods=("GET", "POST"))
     def index(self):
         tenant = lifecycle.find(db.session, current_tenant.slug)
-        chosen, error = tenant.timezone, None
+        chosen = {"timezone": tenant.timezone, "locale": tenant.locale or ""}
+        errors: dict[str, str] = {}
         if request.method == "POST":
-            chosen = request.form.get("timezone", "")
+            chosen = {name: request.form.get(name, "") for name in chosen}
             try:
-                lifecycle.set_timezone(db.session, tenant, chosen)
+                lifecycle.set_timezone(db.session, tenant, chosen["timezone"])
+                lifecycle.set_locale(db.session, tenant, chosen["locale"])
                 db.session.commit()
             except ValidationFailed as refused:
                 db.session.rollback()
-                error = refused.errors["timezone"]
+                errors = refused.errors
             else:
-                flash(f"Times are now shown in {chosen}.", "success")
+                flash(gettext("Site settings saved."), "success")
                 return redirect(url_for(".index"))
         return self.render(
             "tenantry_admin/site_settings.html",
             timezones=timezones.names(),
+            locales=locales.LOCALES,
             chosen=chosen,
-            error=error,
+            errors=errors,
         )
 
 
 def views() -> list[Any]:
     return [
-        TenantUserView(User, name="Users", endpoint="users"),
-        InvitationsPage(name="Invitations", endpoint="invitations"),
-        PluginsPage(name="Plugins", endpoint="plugins"),
-        SitePage(name="Site", endpoint="site"),
-        OidcProviderView(OidcProvider, name="Sign-in", endpoint="sign_in"),
-        AuditLogView(AuditEntry, name="Audit log", endpoint="audit"),
+        TenantUserView(User, name=_l("Users"), endpoint="users"),
+        InvitationsPage(name=_l("Invitations"), endpoint="invitations"),
+        PluginsPage(name=_l("Plugins"), endpoint="plugins"),
+        SitePage(name=_l("Site"), endpoint="site"),
+        OidcProviderView(OidcProvider, name=_l("Sign-in"), endpoint="sign_in"),
+        AuditLogView(AuditEntry, name=_l("Audit log"), endpoint="audit"),
     ]

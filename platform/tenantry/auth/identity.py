@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask, abort, redirect, request, url_for
+from flask_babel import lazy_gettext
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
@@ -27,7 +28,8 @@ LAST_USED_PRECISION = timedelta(minutes=5)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+login_manager.login_message = lazy_gettext("Please log in to see this page.")
+login_manager.localize_callback = str  # flashed as text, in the request's language
 login_manager.session_protection = "basic"
 
 

@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,7 +38,9 @@ class PasswordMixin:
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+            raise ValueError(
+                gettext("A password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+            )
         self.password_hash = generate_password_hash(password)
 
     def set_unusable_password(self) -> None:
@@ -59,6 +62,9 @@ class User(PasswordMixin, TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The language this person reads the site in (``tenancy.locales``); None: the
+    #: tenant's default decides.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user",

@@ -33,6 +33,7 @@ from authlib.integrations.flask_client import FlaskOAuth2App
 from authlib.integrations.flask_client.integration import FlaskIntegration
 from flask import abort, current_app, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from joserfc.errors import BadSignatureError, ClaimError, ExpiredTokenError, JoseError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,7 +136,7 @@ class OpenIDConnect:
     def __init__(self, row: OidcProvider):
         self.row = row
         self.key = row.key
-        self.label = f"Sign in with {row.name}"
+        self.label = gettext("Sign in with %(name)s", name=row.name)
         self.id_token = ""
 
     def client(self) -> FlaskOAuth2App:

@@ -19,6 +19,7 @@ from typing import Protocol, runtime_checkable
 
 from flask import abort, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from tenantry.auth import accounts
@@ -90,14 +91,14 @@ class PasswordProvider:
         tenant = get_tenant()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, email, request.remote_addr or "?"):
-            abort(429, description="Too many login attempts. Wait a minute and try again.")
+            abort(429, description=gettext("Too many login attempts. Wait a minute and try again."))
         record = accounts.authenticate(db.session, email, password)
         if record is None:
-            raise SignInRefused("Wrong email or password.")
+            raise SignInRefused(gettext("Wrong email or password."))
         return VerifiedIdentity(self.key, str(record.id), record.email, email_verified=True)
 
     def account_for(self, session: Session, identity: VerifiedIdentity) -> User | Operator:
         record = accounts.find_account(session, identity.email)
         if record is None or not record.active:  # gone since the password was checked
-            raise SignInRefused("Wrong email or password.")
+            raise SignInRefused(gettext("Wrong email or password."))
         return record

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
@@ -125,7 +126,7 @@ def logout():
     signed_in_via = oidc.signed_in_via()
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(gettext("You are logged out."), "info")
     issuer = oidc.end_session(signed_in_via)
     if issuer is None:
         return redirect(url_for("auth.login"))
@@ -168,5 +169,5 @@ def revoke_token(token_id: int):
     auditlog.record("token.revoked", token, label=f"{token.name} ({user.email})")
     db.session.delete(token)
     db.session.commit()
-    flash(f"Token {token.name!r} revoked.", "info")
+    flash(gettext("Token “%(name)s” revoked.", name=token.name), "info")
     return redirect(url_for("auth.tokens"))
