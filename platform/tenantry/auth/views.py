@@ -12,7 +12,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from tenantry import auditlog
+from tenantry import auditlog, metrics
 from tenantry.auth import accounts, sessions
 from tenantry.auth.forms import LoginForm, TokenForm
 from tenantry.auth.identity import Account
@@ -58,6 +58,7 @@ def login():
         tenant = get_tenant()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, form.email.data, request.remote_addr or "?"):
+            metrics.THROTTLED.labels("login").inc()
             abort(429, description="Too many login attempts. Wait a minute and try again.")
         record = accounts.authenticate(db.session, form.email.data, form.password.data)
         if record is not None:
@@ -66,6 +67,7 @@ def login():
             auditlog.record(f"{kind}.signed_in", record, actor=current_user.actor)
             db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
+        metrics.LOGIN_FAILURES.inc()
         db.session.commit()  # the failed attempt's audit entry
         flash("Wrong email or password.", "error")
     return render_template("auth/login.html", form=form)

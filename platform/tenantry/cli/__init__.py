@@ -22,7 +22,17 @@ from flask.cli import ScriptInfo
 
 from tenantry.app import STARTUP_ERRORS
 from tenantry.app import create_app as create_web_app
-from tenantry.cli import accounts, cache, database, demo, plugins, serve, tenants, worker
+from tenantry.cli import (
+    accounts,
+    cache,
+    database,
+    demo,
+    plugins,
+    serve,
+    tenants,
+    usage,
+    worker,
+)
 from tenantry.settings import Settings, load_settings
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -36,6 +46,7 @@ COMMANDS: tuple[click.Command, ...] = (
     serve.serve_command,
     worker.worker_command,
     cache.group,
+    usage.group,
 )
 HELP = """Run and manage a Tenantry platform: its database, tenants and their domains,
 accounts, plugins, and the web server.
