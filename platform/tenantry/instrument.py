@@ -90,7 +90,7 @@ class Instrument:
         self.tenants = frozenset(settings.metrics_tenants)
         self.slow_s = settings.slow_request_ms / 1000 if settings.slow_request_ms else None
         self.slow: deque[SlowRequest] = deque(maxlen=SLOW_KEPT)
-        self._children: dict[tuple[str, str], tuple[Any, Any]] = {}
+        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
         self._tenant_children: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         #: Called with every finished tally (the usage buffer listens here).
@@ -104,19 +104,23 @@ class Instrument:
             children = (
                 metrics.REQUESTS.labels(status, tally.group),
                 metrics.LATENCY.labels(tally.group),
+                metrics.DB_QUERIES.labels(tally.group),
+                metrics.DB_SECONDS.labels(tally.group),
             )
             self._children[key] = children
         children[0].inc()
         children[1].observe(seconds)
-        metrics.DB_QUERIES.observe(tally.queries)
-        metrics.DB_SECONDS.observe(tally.db_s)
+        if tally.queries:
+            children[2].inc(tally.queries)
+            children[3].inc(tally.db_s)
         slug = tally.tenant.slug if tally.tenant is not None else "platform"
-        label = slug if slug in self.tenants or slug == "platform" else "other"
-        tenant_child = self._tenant_children.get((label, status))
-        if tenant_child is None:
-            tenant_child = metrics.TENANT_REQUESTS.labels(label, status)
-            self._tenant_children[(label, status)] = tenant_child
-        tenant_child.inc()
+        if self.tenants:  # nobody asked for per-tenant series: no cost at all
+            label = slug if slug in self.tenants or slug == "platform" else "other"
+            tenant_child = self._tenant_children.get((label, status))
+            if tenant_child is None:
+                tenant_child = metrics.TENANT_REQUESTS.labels(label, status)
+                self._tenant_children[(label, status)] = tenant_child
+            tenant_child.inc()
         for listener in self.listeners:
             listener(tally, seconds)
         if self.slow_s is not None and seconds >= self.slow_s:
