@@ -14,6 +14,7 @@ from tenantry import (
     auditlog,
     cache,
     error_pages,
+    errorreports,
     inputs,
     instrument,
     jobs,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(app, settings)
     runtime = PluginRuntime(registry)
     runtime.mount(app)
+    errorreports.init(settings, frozenset(entry.name for entry in registry))
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)
