@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from blinker import Namespace
 from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import Markup
@@ -16,6 +17,7 @@ from tenantry import cache, db, tenant_context
 from tenantry.instrument import instrument_of
 from tenantry.plugins.contract import Slot
 from tenantry.plugins.runtime import EXTENSION as PLUGINS
+from tenantry.plugins.runtime import _connect_gated as connect_gated
 from tenantry.plugins.runtime import render_slot
 from tenantry.tenancy import lifecycle
 from tenantry.testing import ROOT, build_app, client_for, settings_for_test
@@ -198,3 +200,21 @@ def test_wrong_passwords_and_cache_reads_are_counted(
     for result in ("hit", "miss"):
         name = "tenantry_cache_reads_total"
         assert value(after, name, result=result) - value(before, name, result=result) == 1
+
+
+def test_a_failing_receiver_is_counted_for_its_plugin_and_still_raises(app, make_tenant):
+    acme = make_tenant("acme", plugins=["notes"])
+    happened = Namespace().signal("metrics-test")  # a signal of this test's own
+
+    def broken(_sender: object, **_kwargs: object) -> None:
+        raise RuntimeError("receiver broke")
+
+    connect_gated(happened, "notes", broken)
+
+    def send() -> None:
+        with app.app_context(), pytest.raises(RuntimeError, match="receiver broke"):
+            happened.send(acme)
+
+    root = client_for(app, ROOT)
+    labels = {"plugin": "notes", "kind": "receiver"}
+    assert moved(root, send, "tenantry_plugin_failures_total", **labels) == 1

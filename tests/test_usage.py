@@ -86,3 +86,16 @@ def test_a_tenant_reads_only_its_own_usage(app, make_tenant):
             theirs = days_of(db.session, globex.id, today())
             if db.engine.dialect.name == "postgresql":
                 assert theirs == []
+
+
+def test_the_usage_collect_command_measures_every_tenant(app, make_tenant):
+    acme = make_tenant("acme", plugins=["notes"])
+    with app.app_context(), tenant_context(acme):
+        db.session.add(Note(title="one"))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    with app.app_context():
+        result = runner.invoke(args=["usage", "collect"])
+    assert result.exit_code == 0, result.output
+    assert "usage collected for 1 tenant(s); kept 400 days" in result.output
+    assert usage_rows(app)["acme"].rows["notes_note"] == 1
