@@ -24,6 +24,7 @@ def test_request_hooks_run_in_the_documented_order(app: Flask) -> None:
     # after_request hooks run in reverse: headers are added before the line is logged.
     assert names(app.after_request_funcs[None]) == [
         "tenantry.requestlog.log_request",
+        "tenantry.instrument.note_request",
         "tenantry.security.add_headers",
     ]
     assert names(app.teardown_request_funcs[None]) == ["tenantry.tenancy.gate.leave_tenant"]

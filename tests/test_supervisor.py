@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tenantry.testing import free_port
+from tenantry.testing.processes import ROOT as ROOT_HOST
 from tenantry.testing.processes import get, process_env
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +115,32 @@ def test_tenantry_serve_with_workers_serves_on_two_ports_and_stops_on_sigterm(en
     assert status == 0, output
     assert f"workers on ports {port}, {port + 1}" in output
     assert not answers(port) and not answers(port + 1)
+
+
+def test_two_workers_share_their_metrics_and_a_scrape_of_either_sums_both(env, tmp_path):
+    port = int(env["TENANTRY_PORT"])
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    (folder / "counter_1.db").write_bytes(b"a previous run's counts")
+    env = dict(env, PROMETHEUS_MULTIPROC_DIR=str(folder))
+    supervisor = start(env, [sys.executable, "-m", "tenantry", "serve", "--workers", "2"])
+    try:
+        assert wait_until(lambda: answers(port) and answers(port + 1)), "workers did not start"
+        for worker, times in ((port, 3), (port + 1, 2)):
+            for _ in range(times):
+                assert get(worker, "/no-such-page", ROOT_HOST)[0] == 404
+        scrapes = [get(worker, "/metrics", ROOT_HOST) for worker in (port, port + 1)]
+        files_while_running = sorted(p.name for p in folder.glob("counter_*.db"))
+    finally:
+        supervisor.send_signal(signal.SIGTERM)
+    status, output = finish(supervisor)
+    assert status == 0, output
+    line = 'tenantry_requests_total{group="unmatched",status="4xx"} 5.0'
+    for code, body in scrapes:
+        assert code == 200
+        assert line in body.decode(), body.decode()
+    assert len(files_while_running) == 2  # one per worker; the stale file was removed first
+    assert list(folder.glob("*.db")) == []  # and theirs when the supervisor stopped
 
 
 def test_a_killed_worker_is_restarted_and_sigterm_stops_them_all(env):

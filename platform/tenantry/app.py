@@ -14,8 +14,10 @@ from tenantry import (
     auditlog,
     cache,
     error_pages,
+    errorreports,
     i18n,
     inputs,
+    instrument,
     jobs,
     mail,
     requestlog,
@@ -52,6 +54,7 @@ from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
 from tenantry.tenancy.scoping import TenantSession
+from tenantry.usage import UsageDay, UsageUser
 
 log = logging.getLogger(__name__)
 #: The core's mapped classes; with the loaded plugins' they make up Base.metadata.
@@ -70,6 +73,8 @@ CORE_MODELS = (
     auditlog.AuditEntry,
     auditlog.PlatformAuditEntry,
     TenantOperation,
+    UsageDay,
+    UsageUser,
 )
 #: What ``load_settings`` and ``create_app`` raise for the person starting the app: entry
 #: points (run.py, the CLI) print the message without a traceback and exit 2.
@@ -125,6 +130,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["tenantry.replicas"] = replicas
     engine = db.init_app(app, engines.primary, session_class, engines.platform)
     connections.install_all(engines)
+    instrument.init_app(
+        app, settings, [engines.primary, engines.platform, *engines.replicas], engines.platform
+    )
     if problem := settings.shared_role_problem():
         log.warning("%s", problem)
     schema = SchemaCheck(alembic_config(settings, registry))
@@ -145,6 +153,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     i18n.init_app(
         app, (entry.plugin.translations for entry in registry if entry.plugin.translations)
     )
+    errorreports.init(settings, frozenset(entry.name for entry in registry))
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)
@@ -159,12 +168,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _middleware(app: Flask, settings: Settings, readiness: Readiness) -> None:
     """What runs around Flask, outermost first: who the client is (trusted proxies), which
     host it asked for (lower case; an absolute request target wins over Host), the
-    request's id, then the probes, answered before any Host check."""
+    request's id, the probes, answered before any Host check, then the request's metrics
+    (so probes are not counted)."""
     app.wsgi_app = ForwardedHeaders(  # type: ignore[method-assign]
         HostHeader(
             requestlog.RequestIds(
                 Probes(
-                    app.wsgi_app,
+                    instrument.wrap(app.wsgi_app, app),
                     readiness,
                     settings.root_host,
                     [
@@ -194,6 +204,8 @@ def _request_hooks(
         app.before_request(hook)
     # after_request hooks run last-registered first: headers go on before the log line.
     app.after_request(requestlog.log_request)
+    if instrument.instrument_of(app) is not None:
+        app.after_request(instrument.note_request)
     app.after_request(security.response_headers(settings))
     if replicas is not None:  # a client that wrote reads its writes from the next request on
         app.after_request(hand_lsn_to_client(replicas, settings.secure_cookies))

@@ -5,21 +5,29 @@ processes on ``port``, ``port + 1``, ... under a small supervisor that
 restarts one that dies and stops them all on SIGTERM or Ctrl-C; a balancer in
 front (``deploy/``) spreads requests over those ports. Each process is its
 own interpreter: no GIL shared, and a crash takes down one only.
+
+With metrics on, the supervisor gives its workers one folder for their metrics files
+(``PROMETHEUS_MULTIPROC_DIR``: the operator's, emptied first, or a temporary one), so
+a scrape of any worker sums them all; it empties the folder again when it stops.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from flask import Flask
+from prometheus_client.multiprocess import mark_process_dead
 from waitress.server import create_server
 
 from tenantry.settings import ENV_PREFIX, Settings
@@ -29,6 +37,8 @@ STEADY_S = 5.0
 #: Seconds the supervisor gives its workers to finish their requests before killing them.
 STOP_TIMEOUT_S = 10.0
 MAX_BACKOFF_S = 30.0
+#: The prometheus-client variable naming the folder the workers share their metrics in.
+MULTIPROC_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class ServeError(Exception):
@@ -133,20 +143,25 @@ class _Supervisor:
         self.command = command
         self.workers = [_Worker(settings.host, settings.port + n) for n in range(settings.workers)]
         self.stopping = False
+        self.metrics = _MetricsFolder() if settings.metrics_enabled else None
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         ports = ", ".join(str(w.port) for w in self.workers)
         print(f"Tenantry supervisor (pid {os.getpid()}): workers on ports {ports}", flush=True)
-        for worker in self.workers:
-            self._start(worker)
-        status = 0
-        while not (self.stopping or status):
-            time.sleep(0.2)
+        try:
             for worker in self.workers:
-                status = status or self._watch(worker)
-        self._stop_all()
+                self._start(worker)
+            status = 0
+            while not (self.stopping or status):
+                time.sleep(0.2)
+                for worker in self.workers:
+                    status = status or self._watch(worker)
+            self._stop_all()
+        finally:
+            if self.metrics is not None:
+                self.metrics.close()
         return status
 
     def _watch(self, worker: _Worker) -> int:
@@ -176,6 +191,8 @@ class _Supervisor:
             file=sys.stderr,
             flush=True,
         )
+        if self.metrics is not None:
+            mark_process_dead(worker.process.pid, str(self.metrics.path))
         worker.process = None
         worker.restarts += 1
         worker.due = now + backoff
@@ -185,6 +202,8 @@ class _Supervisor:
         env = dict(
             os.environ, **{ENV_PREFIX + "PORT": str(worker.port), ENV_PREFIX + "WORKERS": "1"}
         )
+        if self.metrics is not None:
+            env[MULTIPROC_VARIABLE] = str(self.metrics.path)
         worker.process = subprocess.Popen(self.command, env=env)
         worker.started = time.monotonic()
 
@@ -202,3 +221,26 @@ class _Supervisor:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+class _MetricsFolder:
+    """Where the workers write their metrics: the operator's ``PROMETHEUS_MULTIPROC_DIR``
+    (emptied of the last run's files, which would otherwise be added to this run's), or
+    a temporary folder, removed at the end."""
+
+    def __init__(self) -> None:
+        named = os.environ.get(MULTIPROC_VARIABLE)
+        self.owned = not named
+        self.path = Path(named) if named else Path(tempfile.mkdtemp(prefix="tenantry-metrics-"))
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._empty()
+
+    def _empty(self) -> None:
+        for stale in self.path.glob("*.db"):
+            stale.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.owned:
+            shutil.rmtree(self.path, ignore_errors=True)
+        else:
+            self._empty()

@@ -242,6 +242,45 @@ class Settings(BaseSettings):
         default=300, ge=1, description="Seconds before a suspended tenant's job is tried again."
     )
 
+    metrics_enabled: bool = Field(
+        default=True,
+        description="Count requests, DB time and failures and serve them at /metrics on the "
+        "root host; off: no per-request instrumentation at all.",
+    )
+    metrics_allowed_addresses: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="Client addresses or networks that may read /metrics without a token.",
+    )
+    metrics_token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token that opens /metrics from any address "
+        "(Authorization: Bearer <token>).",
+    )
+    metrics_tenants: list[str] = Field(
+        default_factory=list,
+        description="Tenant slugs that get their own label on tenantry_tenant_requests_total; "
+        "every other tenant counts as 'other' (see docs/operations.md for the cost).",
+    )
+    slow_request_ms: float = Field(
+        default=1000.0,
+        ge=0,
+        description="Requests slower than this are logged with their DB time and listed in "
+        "the platform admin; 0: none.",
+    )
+    usage_flush_s: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a process keeps its per-tenant request counts before writing "
+        "them to the usage table.",
+    )
+    usage_retention_days: int = Field(
+        default=400, ge=31, description="Days of per-tenant usage kept; older days are removed."
+    )
+    sentry_dsn: SecretStr | None = Field(
+        default=None,
+        description="Report errors to Sentry (needs the `sentry` extra); unset: off.",
+    )
+
     @field_validator("database_url", "migrations_database_url", "platform_database_url")
     @classmethod
     def _known_database(cls, value: str | None) -> str | None:
@@ -265,7 +304,7 @@ class Settings(BaseSettings):
                 raise ValueError("expected postgresql+psycopg:// URLs (replicas are PostgreSQL)")
         return value
 
-    @field_validator("trusted_proxy_addresses")
+    @field_validator("trusted_proxy_addresses", "metrics_allowed_addresses")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for entry in value:

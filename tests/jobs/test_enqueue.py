@@ -7,6 +7,7 @@ import logging
 import pytest
 import sample_jobs
 from flask_login import login_user
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
 from tenantry import NoTenantError, TenantViolation, all_tenants, db, jobs, tenant_context
@@ -172,3 +173,16 @@ def test_a_job_that_cannot_be_queued_runs_inline(app, make_tenant, monkeypatch, 
         db.session.commit()
     assert titles(app, acme) == ["ran here"]
     assert "could not be queued" in caplog.text
+
+
+def test_a_failing_job_is_counted_for_prometheus(app, make_tenant):
+    acme = make_tenant("acme", plugins=["notes"])
+
+    def failures() -> float:
+        return REGISTRY.get_sample_value("tenantry_job_failures_total", {"plugin": "core"}) or 0
+
+    before = failures()
+    with app.app_context(), tenant_context(acme):
+        jobs.enqueue(sample_jobs.fail, "boom")
+        db.session.commit()
+    assert failures() - before == 1

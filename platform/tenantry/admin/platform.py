@@ -31,18 +31,23 @@ from tenantry.admin.base import (
     tenant_column,
 )
 from tenantry.admin.invitations import InvitationsPage
+from tenantry.admin.usage_charts import platform_charts
 from tenantry.auditlog import AuditEntry, PlatformAuditEntry
 from tenantry.auth import accounts, invitations, resets
 from tenantry.auth.forms import EMAIL_SHAPE
 from tenantry.auth.models import Operator, Role, User
 from tenantry.db import db
 from tenantry.errors import Refused, ValidationFailed
+from tenantry.instrument import recent_slow
 from tenantry.links import site_url
 from tenantry.operations import OperationKind
 from tenantry.plugins import enablement
 from tenantry.plugins.runtime import runtime
 from tenantry.tenancy import lifecycle, timezones
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus
+
+#: Slow requests listed on the dashboard (slowest first).
+SLOW_SHOWN = 20
 
 
 def _root_host() -> str:
@@ -64,6 +69,8 @@ class Dashboard(IndexView):
             operators=session.scalar(select(func.count()).select_from(Operator)),
             loaded=len(registry.loaded),
             refused=len(registry.refused),
+            charts=platform_charts(session),
+            slow=recent_slow(current_app)[:SLOW_SHOWN],
         )
 
 

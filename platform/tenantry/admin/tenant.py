@@ -23,6 +23,7 @@ from tenantry.admin import plugin_forms
 from tenantry.admin.audit import AuditLogView
 from tenantry.admin.base import AdminPage, IndexView, ModelView, PasswordOnCreate, password_field
 from tenantry.admin.invitations import InvitationsPage
+from tenantry.admin.usage_charts import tenant_charts
 from tenantry.auditlog import AuditEntry
 from tenantry.auth import accounts, oidc
 from tenantry.auth.forms import EMAIL_SHAPE
@@ -42,6 +43,7 @@ class Dashboard(IndexView):
             "tenantry_admin/tenant_dashboard.html",
             users=db.session.scalar(select(func.count()).select_from(User)),
             plugins=[e for e in runtime().registry if e.name in enabled],
+            charts=tenant_charts(db.session, current_tenant.id),
         )
 
 

@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext
 from sqlalchemy.orm import Session
 
+from tenantry import metrics
 from tenantry.auth import accounts
 from tenantry.auth.forms import LoginForm
 from tenantry.auth.models import Operator, User
@@ -91,9 +92,11 @@ class PasswordProvider:
         tenant = get_tenant()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not throttle().allow(tenant_key, email, request.remote_addr or "?"):
+            metrics.THROTTLED.labels("login").inc()
             abort(429, description=gettext("Too many login attempts. Wait a minute and try again."))
         record = accounts.authenticate(db.session, email, password)
         if record is None:
+            metrics.LOGIN_FAILURES.inc()
             raise SignInRefused(gettext("Wrong email or password."))
         return VerifiedIdentity(self.key, str(record.id), record.email, email_verified=True)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from tenantry import mail
+from tenantry import mail, metrics
 from tenantry.auth import accounts, resets
 from tenantry.auth.forms import ForgotPasswordForm, NewPasswordForm
 from tenantry.auth.signing import LinkError
@@ -29,6 +29,7 @@ def forgot_password():
         email = form.email.data.strip().lower()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not reset_throttle().allow(tenant_key, email, request.remote_addr or "?"):
+            metrics.THROTTLED.labels("reset").inc()
             abort(429, description=gettext("Too many reset requests. Wait a while and try again."))
         account = accounts.find_account(db.session, email)
         if account is not None and account.active:

@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 
+from tenantry import metrics
 from tenantry.cache.stores import Store, store_from_url
 from tenantry.db import db
 from tenantry.settings import Settings
@@ -93,7 +94,11 @@ def get(
     if per_revision and not revision:
         return default  # a context without a known revision: nothing can be keyed by it
     found = store().read(tenant_id, namespace, _key(namespace, key, revision, per_revision))[1]
-    return default if found is None else json.loads(found)
+    if found is None:
+        metrics.CACHE_MISSES.inc()
+        return default
+    metrics.CACHE_HITS.inc()
+    return json.loads(found)
 
 
 def set(
@@ -140,7 +145,9 @@ def get_or_set(
     full = _key(namespace, key, revision, per_revision)
     generation, found = store().read(tenant_id, namespace, full)
     if found is not None:
+        metrics.CACHE_HITS.inc()
         return json.loads(found)
+    metrics.CACHE_MISSES.inc()
     value = compute()
     store().write(tenant_id, namespace, full, _dumps(value), _ttl(ttl), generation)
     return value

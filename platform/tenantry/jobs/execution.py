@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from flask import Flask, current_app
 
+from tenantry import metrics
 from tenantry.db import db
 from tenantry.jobs.envelope import PLATFORM, Envelope, resolve
 from tenantry.plugins.runtime import runtime
@@ -121,6 +122,7 @@ def _call(envelope: Envelope) -> Outcome:
         db.session.commit()
     except BaseException:
         db.session.rollback()
+        metrics.JOB_FAILURES.labels(envelope.plugin or "core").inc()
         raise
     return Outcome("done", result=result if _is_json(result) else None)
 

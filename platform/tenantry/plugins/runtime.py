@@ -16,6 +16,7 @@ from flask import Flask, abort, current_app, has_app_context, request
 from markupsafe import Markup
 from pydantic import BaseModel
 
+from tenantry import metrics
 from tenantry.db import db
 from tenantry.plugins.contract import NavItem, Slot
 from tenantry.plugins.enablement import Enabled, EnabledCache
@@ -141,6 +142,7 @@ def render_slot(name: str, **context: Any) -> Markup:
         try:
             parts.append(Markup(fill.render(**context)))
         except Exception:  # a plugin's code may fail in any way
+            metrics.PLUGIN_FAILURES.labels(plugin, "slot").inc()
             log.exception("plugin %s failed to render slot %s", plugin, name)
     return Markup("").join(parts)
 
@@ -166,6 +168,13 @@ def _connect_gated(signal: Signal, plugin: str, receiver: Callable[..., Any]) ->
     _connected.add(key)
 
     def gated(sender: Any, **kwargs: Any) -> Any:
+        try:
+            return run(sender, kwargs)
+        except Exception:  # counted, then raised: the sender's transaction rolls back
+            metrics.PLUGIN_FAILURES.labels(plugin, "receiver").inc()
+            raise
+
+    def run(sender: Any, kwargs: dict[str, Any]) -> Any:
         named = tenant_named_by(sender, kwargs)
         if named is None:
             return None  # about no tenant: no tenant can have enabled the plugin
