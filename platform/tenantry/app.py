@@ -91,7 +91,13 @@ def trusted_hosts(root: str) -> list[str]:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     requestlog.configure_logging(settings)
-    app = Flask("tenantry", instance_path=str(settings.instance_path.resolve()))
+    classes = settings.core_classes()  # a deployment's own subclasses of Flask's classes
+    app_class: type[Flask] = classes.get("app_class", Flask)
+    app = app_class("tenantry", instance_path=str(settings.instance_path.resolve()))
+    if "request_class" in classes:
+        app.request_class = classes["request_class"]
+    if "response_class" in classes:
+        app.response_class = classes["response_class"]
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
