@@ -17,6 +17,7 @@ from tenantry import (
     inputs,
     jobs,
     mail,
+    request_signals,
     requestlog,
     security,
     views,
@@ -145,6 +146,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)
+    request_signals.relay_sign_ins()
 
     readiness = Readiness(
         engine, schema, replicas, app.extensions[THROTTLE].shared_storage_reachable
@@ -187,10 +189,13 @@ def _request_hooks(
         security.protect_forms,  # CSRF on every unsafe browser request
         open_platform_scope,  # the platform admin works across tenants, on purpose
         runtime.gate,  # a plugin's routes exist only where it is enabled
+        request_signals.announce_start,  # signals.request_started, when anything listens
     ):
         app.before_request(hook)
-    # after_request hooks run last-registered first: headers go on before the log line.
+    # after_request hooks run last-registered first: headers go on before request_finished
+    # is sent (its receivers see them), and before the log line.
     app.after_request(requestlog.log_request)
+    app.after_request(request_signals.announce_finish)
     app.after_request(security.response_headers(settings))
     if replicas is not None:  # a client that wrote reads its writes from the next request on
         app.after_request(hand_lsn_to_client(replicas, settings.secure_cookies))

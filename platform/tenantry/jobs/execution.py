@@ -24,7 +24,8 @@ from tenantry.db import db
 from tenantry.jobs.envelope import PLATFORM, Envelope, resolve
 from tenantry.plugins.runtime import runtime
 from tenantry.settings import Settings
-from tenantry.tenancy.context import TenantRef, all_tenants, tenant_context
+from tenantry.signals import job_done
+from tenantry.tenancy.context import TenantRef, all_tenants, get_tenant, tenant_context
 from tenantry.tenancy.models import TenantStatus
 
 log = logging.getLogger("tenantry.jobs")
@@ -122,6 +123,14 @@ def _call(envelope: Envelope) -> Outcome:
     except BaseException:
         db.session.rollback()
         raise
+    if job_done.receivers:
+        job_done.send(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            job=envelope.id,
+            function=envelope.function,
+            result=result,
+            tenant=get_tenant(),
+        )
     return Outcome("done", result=result if _is_json(result) else None)
 
 

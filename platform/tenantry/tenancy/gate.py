@@ -17,7 +17,7 @@ from typing import TypeVar
 from flask import Flask, abort, current_app, g, request
 
 from tenantry.db import db
-from tenantry.signals import hosts_changed
+from tenantry.signals import hosts_changed, tenant_resolved
 from tenantry.tenancy.context import TenantRef, tenant_context
 from tenantry.tenancy.errors import InvalidName, NoSiteHere, SiteSuspended
 from tenantry.tenancy.models import TenantStatus
@@ -86,6 +86,8 @@ def enter_tenant() -> None:
         raise SiteSuspended(live.name)
     if live != found:
         hold_for_request(tenant_context(live))
+    if tenant_resolved.receivers:
+        tenant_resolved.send(current_app._get_current_object(), tenant=live)  # type: ignore[attr-defined]
 
 
 def leave_tenant(_exc: BaseException | None) -> None:
