@@ -46,7 +46,7 @@ from tenantry.plugins.runtime import PluginRuntime
 from tenantry.proxies import ForwardedHeaders
 from tenantry.replicas import ReplicaSet, hand_lsn_to_client, routed
 from tenantry.settings import Settings, SettingsError, load_settings
-from tenantry.tenancy import connections, gate, timezones
+from tenantry.tenancy import connections, gate, strategies, timezones
 from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
@@ -130,7 +130,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("%s", problem)
     schema = SchemaCheck(alembic_config(settings, registry))
     app.extensions["tenantry.schema"] = schema
-    gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
+    gate.install(
+        app,
+        HostResolver(engine, settings.root_host, settings.resolve_cache_ttl),
+        strategies.build(settings),
+    )
     app.jinja_env.globals["current_tenant"] = current_tenant
     app.jinja_env.filters["when"] = timezones.when
     cache.init_app(app, settings)
@@ -158,7 +162,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _middleware(app: Flask, settings: Settings, readiness: Readiness) -> None:
     """What runs around Flask, outermost first: who the client is (trusted proxies), which
     host it asked for (lower case; an absolute request target wins over Host), the
-    request's id, then the probes, answered before any Host check."""
+    request's id, then the probes, answered before any Host check; with the path strategy,
+    last, ``/t/<slug>`` moved from the path into SCRIPT_NAME, before Flask routes."""
+    if "path" in settings.tenant_resolvers:
+        app.wsgi_app = strategies.PathPrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = ForwardedHeaders(  # type: ignore[method-assign]
         HostHeader(
             requestlog.RequestIds(

@@ -223,6 +223,17 @@ class Settings(BaseSettings):
     jobs_suspended_retry: int = Field(
         default=300, ge=1, description="Seconds before a suspended tenant's job is tried again."
     )
+    tenant_resolvers: list[str] = Field(
+        default_factory=lambda: ["host"],
+        description="How a request names its tenant, strategies tried in order: 'host' "
+        "(subdomain or custom domain), 'header' (tenant_header, from trusted proxies only), "
+        "'path' (/t/<slug>/...), or 'package.module:factory' of your own.",
+    )
+    tenant_header: str = Field(
+        default="X-Tenant",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header the 'header' strategy reads the tenant's slug from.",
+    )
     app_class: str | None = Field(
         default=None,
         description="'package.module:Class', a subclass of flask.Flask the app is made from; "
@@ -253,6 +264,36 @@ class Settings(BaseSettings):
             for name in CORE_CLASS_BASES
             if (path := getattr(self, name)) is not None
         }
+
+    @field_validator("tenant_resolvers")
+    @classmethod
+    def _resolvers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('name at least one strategy, e.g. ["host"]')
+        if len(set(value)) != len(value):
+            raise ValueError("each strategy once")
+        for name in value:
+            if name in BUILT_IN_RESOLVERS:
+                continue
+            if ":" not in name and "." not in name:
+                raise ValueError(
+                    f"unknown strategy {name!r}: use {', '.join(BUILT_IN_RESOLVERS)} "
+                    "or 'package.module:factory'"
+                )
+            if not callable(named_object(name)):
+                raise ValueError(f"{name!r} is not a callable that makes a strategy")
+        return value
+
+    @model_validator(mode="after")
+    def _header_needs_a_proxy(self) -> Settings:
+        if "header" in self.tenant_resolvers and not (
+            self.trusted_proxies or self.trusted_proxy_addresses
+        ):
+            raise ValueError(
+                "tenant_resolvers: the 'header' strategy believes the header from trusted "
+                "proxies only; set trusted_proxy_addresses (or trusted_proxies)"
+            )
+        return self
 
     @field_validator("database_url", "migrations_database_url", "platform_database_url")
     @classmethod
@@ -442,6 +483,9 @@ def parse_mail_url(url: str) -> MailServer:
     )
 
 
+#: The tenant resolution strategies named by a word (``tenancy.strategies``); others are
+#: import paths.
+BUILT_IN_RESOLVERS = ("host", "header", "path")
 #: The settings that replace one of Flask's classes, and the class each must extend.
 CORE_CLASS_BASES: dict[str, str] = {
     "app_class": "flask:Flask",
