@@ -1,30 +1,15 @@
-"""The examples of docs/extending.md, run as they are written there.
-
-A block marked ``<!-- example: NAME -->`` is either Python whose first line names its
-file (``# mysite/web.py``), loaded as that module, or TOML settings, read as a dict.
-"""
+"""The ``example`` fixture: the examples of docs/extending.md, run as they are written."""
 
 from __future__ import annotations
 
-import re
 import sys
 import tomllib
 import types
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-DOC = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
-BLOCK = re.compile(r"<!-- example: ([\w-]+) -->\s*```(python|toml)\n(.*?)```", re.DOTALL)
-
-
-def examples() -> dict[str, tuple[str, str]]:
-    """Every marked block of the document: name -> (language, code)."""
-    found = {name: (language, code) for name, language, code in BLOCK.findall(DOC.read_text())}
-    assert found, f"no marked examples in {DOC}"
-    return found
+from doc_examples import DOC, examples
 
 
 @pytest.fixture

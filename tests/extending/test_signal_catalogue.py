@@ -7,11 +7,11 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from blinker import Signal
+from doc_examples import DOC
 from flask import Flask, Response
 from sqlalchemy.orm import Session
 
@@ -26,7 +26,6 @@ from tenantry.tenancy.models import Tenant
 from tenantry.testing import client_for, csrf_token, do_login
 from tenantry_notes import service as notes
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "extending.md"
 ROW = re.compile(r"^\| `([\w.]+)` \|.*\| (yes|caller's) \|$", re.MULTILINE)
 MODULES = (tenantry.signals, tenantry_notes.signals)
 

@@ -93,11 +93,13 @@ def enter_tenant() -> None:
 
 def _claimed(hosts: HostResolver) -> tuple[TenantRef | str | None, str | None]:
     """What the strategies name, looked up: (PLATFORM, a TenantRef, or None for no such
-    site; the custom domain named, if any). Every strategy is asked, so two that disagree
-    are caught (400) whichever comes first."""
-    chosen: tuple[TenantRef | None, str | None] | None = None
+    site; the custom domain named, if any). Every strategy is asked, so two that name
+    different tenants are caught (400) whichever comes first; a name no tenant has (an
+    unknown subdomain or domain) gives way to one that a tenant has."""
+    chosen: TenantRef | None = None
     chosen_by = ""
-    platform = False
+    chosen_domain: str | None = None
+    named = platform = False
     for strategy in current_app.extensions[STRATEGIES]:
         claim = strategy.resolve(request)
         if claim is None:
@@ -108,24 +110,25 @@ def _claimed(hosts: HostResolver) -> tuple[TenantRef | str | None, str | None]:
             else:
                 found, domain = hosts.lookup_slug(claim.slug), None
         except InvalidName:
-            abort(400, description=f"{claim.source.capitalize()} is not a valid name of a site.")
+            named_by = claim.source[:1].upper() + claim.source[1:]
+            abort(400, description=f"{named_by} is not a valid name of a site.")
         if found == PLATFORM:  # the root host names no tenant; another strategy may
             platform = True
             continue
-        assert found is None or isinstance(found, TenantRef)
+        named = True
+        if not isinstance(found, TenantRef):
+            continue
         if chosen is None:
-            chosen, chosen_by = (found, domain), claim.source
-        elif _id(found) != _id(chosen[0]):
+            chosen, chosen_by, chosen_domain = found, claim.source, domain
+        elif found.id != chosen.id:
             raise ConflictingClaims(chosen_by, claim.source)
         elif domain is not None:  # the same tenant: keep the domain, to confirm it is still its
-            chosen = (found, domain)
+            chosen_domain = domain
     if chosen is not None:
-        return chosen
+        return chosen, chosen_domain
+    if named:
+        return None, None
     return (PLATFORM if platform or hosts.is_root(request.host) else None), None
-
-
-def _id(found: TenantRef | None) -> int | None:
-    return found.id if found is not None else None
 
 
 def leave_tenant(_exc: BaseException | None) -> None:

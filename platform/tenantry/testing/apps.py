@@ -105,6 +105,14 @@ def reset_database(app: Flask) -> None:
             with db.engine.begin() as connection:
                 for table in tables:
                     connection.execute(table.delete())
+    forget_cached(app)
+
+
+def forget_cached(app: Flask) -> None:
+    """Forget what ``app`` keeps in memory about the database: resolved hosts, enabled
+    plugins, the throttle, the tenant-keyed cache (an ``app_like`` app, after a reset)."""
+    settings: Settings = app.extensions["tenantry.settings"]
+    with app.app_context():
         resolver().clear()
         runtime().enabled_cache.clear()
         throttle().reset()
