@@ -7,8 +7,11 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from flask import Flask
+from flask import Flask, url_for
+from sqlalchemy import select
 
+from tenantry import db, jobs, tenant_context
+from tenantry.links import site_url
 from tenantry.settings import SettingsError, load_settings
 from tenantry.testing import (
     STRATEGY_SETTINGS,
@@ -19,6 +22,8 @@ from tenantry.testing import (
     dispose,
     do_login,
 )
+from tenantry_notes import service as notes
+from tenantry_notes.models import Note
 
 HEADER = STRATEGY_SETTINGS["header"]
 PATH = STRATEGY_SETTINGS["path"]
@@ -177,3 +182,39 @@ def test_a_wrong_strategy_stops_the_start_with_one_line(value, reason) -> None:
     lines = str(refused.value).splitlines()
     assert len(lines) == 2 and lines[1].startswith("  tenant_resolvers")
     assert reason in lines[1]
+
+
+# -- links made without a request ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("resolvers", "expected"),
+    [
+        (["host"], "http://acme.localhost/login"),
+        (["path"], "http://localhost/t/acme/login"),
+        (["path", "host"], "http://localhost/t/acme/login"),
+        (["host", "path"], "http://acme.localhost/login"),
+    ],
+)
+def test_links_in_mail_point_where_the_first_of_host_and_path_says(
+    other_app, tenants, resolvers, expected
+) -> None:
+    acme, _, _ = tenants
+    site = other_app(tenant_resolvers=resolvers)
+    with site.app_context():
+        assert site_url(acme, "auth.login") == expected
+        assert site_url(None, "auth.login") == "http://localhost/login"
+
+
+def test_a_job_under_paths_makes_links_under_its_tenants_path(other_app, tenants) -> None:
+    acme, _, _ = tenants
+    site = other_app(tenant_resolvers=["path"])
+    with site.app_context(), tenant_context(acme):
+        jobs.enqueue(link_to_login)
+        db.session.commit()  # no jobs_url: the job runs now
+        assert db.session.scalar(select(Note.title)) == "http://localhost/t/acme/login"
+
+
+def link_to_login() -> None:
+    """A job: notes where ``url_for`` sends people to sign in."""
+    notes.create({"title": url_for("auth.login", _external=True)}, None)
