@@ -62,8 +62,9 @@ def enter_tenant() -> None:
     """before_request: find the tenant; 400/403/404 for bad, suspended and unknown ones."""
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return
-    hosts = resolver()
-    found, domain = _claimed(hosts)
+    extensions = current_app.extensions
+    hosts: HostResolver = extensions[EXTENSION]
+    found, domain = _claimed(hosts, extensions[STRATEGIES])
     if found == PLATFORM:
         return
     if found is None:
@@ -91,7 +92,9 @@ def enter_tenant() -> None:
         tenant_resolved.send(current_app._get_current_object(), tenant=live)  # type: ignore[attr-defined]
 
 
-def _claimed(hosts: HostResolver) -> tuple[TenantRef | str | None, str | None]:
+def _claimed(
+    hosts: HostResolver, strategies: Sequence[TenantResolver]
+) -> tuple[TenantRef | str | None, str | None]:
     """What the strategies name, looked up: (PLATFORM, a TenantRef, or None for no such
     site; the custom domain named, if any). Every strategy is asked, so two that name
     different tenants are caught (400) whichever comes first; a name no tenant has (an
@@ -100,7 +103,7 @@ def _claimed(hosts: HostResolver) -> tuple[TenantRef | str | None, str | None]:
     chosen_by = ""
     chosen_domain: str | None = None
     named = platform = False
-    for strategy in current_app.extensions[STRATEGIES]:
+    for strategy in strategies:
         claim = strategy.resolve(request)
         if claim is None:
             continue
@@ -112,7 +115,7 @@ def _claimed(hosts: HostResolver) -> tuple[TenantRef | str | None, str | None]:
         except InvalidName:
             named_by = claim.source[:1].upper() + claim.source[1:]
             abort(400, description=f"{named_by} is not a valid name of a site.")
-        if found == PLATFORM:  # the root host names no tenant; another strategy may
+        if found is PLATFORM:  # the root host names no tenant; another strategy may
             platform = True
             continue
         named = True
