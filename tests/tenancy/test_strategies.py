@@ -128,8 +128,8 @@ def test_a_path_naming_no_tenant_is_404(other_app, tenants) -> None:
 @pytest.mark.parametrize(
     ("settings", "request_", "sources"),
     [
-        (HEADER, {"headers": {"X-Tenant": "bravo"}}, ("the host name", "the X-Tenant header")),
-        (PATH, {"path": "/t/bravo/"}, ("the path", "the host name")),
+        (HEADER, {"headers": {"X-Tenant": "bravo"}}, ("the Host header", "the X-Tenant header")),
+        (PATH, {"path": "/t/bravo/"}, ("the path", "the Host header")),
     ],
     ids=["host and header", "host and path"],
 )

@@ -114,7 +114,8 @@ def _claimed(
                 found, domain = hosts.lookup_slug(claim.slug), None
         except InvalidName:
             named_by = claim.source[:1].upper() + claim.source[1:]
-            abort(400, description=f"{named_by} is not a valid name of a site.")
+            what = "a valid hostname" if claim.host is not None else "a valid name of a site"
+            abort(400, description=f"{named_by} is not {what}.")
         if found is PLATFORM:  # the root host names no tenant; another strategy may
             platform = True
             continue

@@ -60,7 +60,7 @@ class HostStrategy:
         del settings  # every host is looked up as it is
 
     def resolve(self, request: Request) -> TenantClaim:
-        return TenantClaim("the host name", host=request.host)
+        return TenantClaim("the Host header", host=request.host)
 
 
 class HeaderStrategy:
