@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint format check clean bench
+.PHONY: run test install lint format check clean bench i18n
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ format: $(STAMP)
 
 check: $(STAMP)
 	$(BIN)/tenantry db check
+
+# After adding or changing words (core or bundled plugins): extract them into each
+# language's messages.po (new ones come in empty), then compile the .mo files the app
+# reads. Translate the empty entries and run it again; `tenantry i18n check` must pass.
+i18n: $(STAMP)
+	$(BIN)/tenantry i18n update
+	$(BIN)/tenantry i18n compile
+	-$(BIN)/tenantry i18n check
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.throughput

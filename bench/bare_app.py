@@ -1,27 +1,52 @@
-"""The baseline: a bare Flask + SQLAlchemy app serving the same notes page as tenantry.
+"""The baseline: a bare Flask + SQLAlchemy app serving the same pages as tenantry.
 
-No tenancy, no plugins, no authentication: what a hand-written single-purpose
-app costs. It has the same table shape as ``notes_note`` and ``tenantry_user``,
-sends the same SQL (the page's count, then 20 rows ``WHERE tenant_id = ...
-ORDER BY updated_at DESC, id DESC``, the author by primary key) and answers the
-same JSON fields, so tenantry/bare measures exactly what the platform adds.
-Like tenantry it opens a plain Session per request and serves with waitress.
+No tenancy, no plugins, no platform: what a competent engineer would hand-write for
+the same output, and nothing more. Its tables have the shapes of tenantry's
+(``tenantry_user``, ``tenantry_api_token``, ``notes_note``, ``publicpage_note``)
+and its rows carry the one ``tenant_id`` its queries filter on, so both apps send
+the same queries. Like tenantry it opens a plain Session per request and serves
+with waitress (but has no pool pre-ping: a bare app's default).
+
+- ``/notes/api/notes`` with ``Authorization: Bearer <token>``: the token and its
+  user in one query (token joined to user), then the page in one query (the 20
+  newest notes with their authors and, on PostgreSQL, the total as ``count(*)
+  OVER ()``; on SQLite a separate count, which measures faster there, as
+  tenantry's ``paginate`` does). Same JSON fields as tenantry's notes API.
+- ``/public/notes.json``: the 20 newest public notes, one query, no login; the same
+  bytes as the ``publicpage`` plugin (``bench/publicpage``).
 
     BARE_DATABASE_URL=sqlite:///x.db BARE_PORT=8001 python -m bench.bare_app
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, g
-from sqlalchemy import DateTime, Engine, Index, String, Text, create_engine, event, func, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
+from flask import Flask, Response, abort, g, request
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, joinedload, mapped_column, relationship
 
-#: The bare app serves a single customer; its rows carry the id the query filters on.
+from bench.page import PAGE_SIZE, PATH, page_json
+
+#: The bare app serves a single customer; its rows carry the id the queries filter on.
 TENANT_ID = 1
+#: The API token of the bare app's one user (the benchmarks send it on the notes page).
+TOKEN = "tnt_bare-benchmark-token"
 GRANT = "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
 
 
@@ -42,6 +67,16 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
 
 
+class ApiToken(Base):
+    __tablename__ = "tenantry_api_token"
+    __table_args__ = (Index("ix_bare_token", "tenant_id", "token_hash", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("tenantry_user.id"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+
+
 class Note(Base):
     __tablename__ = "notes_note"
     __table_args__ = (Index("ix_notes_note_tenant_updated", "tenant_id", "updated_at"),)
@@ -58,6 +93,17 @@ class Note(Base):
     author: Mapped[User | None] = relationship(
         primaryjoin="foreign(Note.author_id) == User.id", lazy="select"
     )
+
+
+class PublicNote(Base):
+    __tablename__ = "publicpage_note"
+    __table_args__ = (Index("ix_publicpage_note_tenant_created", "tenant_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 def make_engine(url: str) -> Engine:
@@ -77,9 +123,14 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_size=10, max_overflow=20)
 
 
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
 def create_app(url: str) -> Flask:
     app = Flask("bare")
     engine = make_engine(url)
+    window_count = engine.dialect.name != "sqlite"
 
     def session() -> Session:
         if "session" not in g:
@@ -98,15 +149,30 @@ def create_app(url: str) -> Flask:
 
     @app.get("/notes/api/notes")
     def list_notes() -> dict[str, Any]:
+        db = session()
+        secret = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        user = db.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.tenant_id == TENANT_ID, ApiToken.token_hash == digest(secret))
+        )
+        if user is None or not user.active:
+            abort(401)
         per_page, page = 20, 1
         query = (
             select(Note)
+            .options(joinedload(Note.author))
             .where(Note.tenant_id == TENANT_ID)
             .order_by(Note.updated_at.desc(), Note.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
         )
-        db = session()
-        total = db.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
-        notes = db.scalars(query.limit(per_page).offset((page - 1) * per_page)).all()
+        if window_count:
+            rows = db.execute(query.add_columns(func.count().over())).all()
+            notes, total = [row[0] for row in rows], rows[0][1] if rows else 0
+        else:
+            total = db.scalar(select(func.count()).where(Note.tenant_id == TENANT_ID)) or 0
+            notes = list(db.scalars(query))
         return {
             "items": [
                 {
@@ -126,11 +192,28 @@ def create_app(url: str) -> Flask:
             "pages": max(1, -(-total // per_page)),
         }
 
+    @app.get(PATH)
+    def public_notes() -> Response:
+        notes = session().scalars(
+            select(PublicNote)
+            .where(PublicNote.tenant_id == TENANT_ID)
+            .order_by(PublicNote.created_at.desc(), PublicNote.id.desc())
+            .limit(PAGE_SIZE)
+        )
+        body = page_json((n.id, n.title, n.body, n.created_at) for n in notes)
+        return Response(body, mimetype="application/json")
+
     return app
 
 
-def seed(owner_url: str, app_role: str | None, notes: int) -> None:
-    """Create the tables (granting them to ``app_role`` on PostgreSQL) and ``notes`` notes."""
+def seed(
+    owner_url: str,
+    app_role: str | None,
+    notes: int,
+    public_notes: Sequence[dict[str, Any]] = (),
+) -> None:
+    """Create the tables (granting them to ``app_role`` on PostgreSQL), one user whose API
+    token is ``TOKEN``, ``notes`` notes and the ``public_notes`` rows (as given)."""
     from sqlalchemy import insert, text
 
     # Imported here, not at the top: the baseline's server process must not load tenantry.
@@ -156,7 +239,17 @@ def seed(owner_url: str, app_role: str | None, notes: int) -> None:
                 }
             ],
         )
-        connection.execute(insert(Note.__table__), note_rows(TENANT_ID, 1, "bare", notes))
+        connection.execute(
+            insert(ApiToken.__table__),
+            [{"tenant_id": TENANT_ID, "user_id": 1, "token_hash": digest(TOKEN)}],
+        )
+        if notes:
+            connection.execute(insert(Note.__table__), note_rows(TENANT_ID, 1, "bare", notes))
+        if public_notes:
+            connection.execute(
+                insert(PublicNote.__table__),
+                [{**row, "tenant_id": TENANT_ID} for row in public_notes],
+            )
     engine.dispose()
 
 

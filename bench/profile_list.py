@@ -65,7 +65,8 @@ def profile_kind(kind: str, requests: int, notes: int) -> dict[str, Any]:
         bare_client = Client(bare_app.create_app(bare_database.app_url))
 
         def theirs() -> None:
-            assert bare_client.get(NOTES_PATH, headers={"Host": ROOT}).status_code == 200
+            bare_headers = {"Host": ROOT, "Authorization": f"Bearer {bare_app.TOKEN}"}
+            assert bare_client.get(NOTES_PATH, headers=bare_headers).status_code == 200
 
         with app.app_context():
             engine = db.engine

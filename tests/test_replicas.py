@@ -22,6 +22,7 @@ from sqlalchemy import Engine, create_engine, text
 from tenantry import db, tenant_context
 from tenantry.app import create_app
 from tenantry.auth.models import ApiToken
+from tenantry.tenancy.tokens import TenantTokens, key_reader
 from tenantry.testing import (
     ScratchPostgres,
     build_app,
@@ -175,13 +176,23 @@ def test_row_level_security_applies_on_the_standby(replicated: Replicated) -> No
         everyone = connection.execute(text("SELECT count(*) FROM notes_note")).scalar()
         acme = connection.execute(text("SELECT id FROM tenantry_tenant WHERE slug = 'acme'"))
         connection.execute(
-            text("SELECT set_config('tenantry.tenant_id', :id, true)"),
-            {"id": str(acme.scalar())},
+            text("SELECT set_config('tenantry.tenant_id', :token, true)"),
+            {"token": rls_token(replicated, acme.scalar())},
         )
         titles = connection.execute(text("SELECT title FROM notes_note")).scalars().all()
     standby.dispose()
     assert everyone == 0  # no tenant set: no rows at all
     assert titles and all(t.startswith("[acme]") for t in titles)
+
+
+def rls_token(replicated: Replicated, tenant_id: int) -> str:
+    """The signed setting row-level security believes (``tenancy.tokens``), as the app
+    would send it; a bare tenant id is not believed."""
+    owner = create_engine(replicated.database.owner_url)
+    try:
+        return TenantTokens(key_reader(owner)).token(tenant_id)
+    finally:
+        owner.dispose()
 
 
 def test_a_client_reads_its_own_write_while_the_standby_is_paused(replicated: Replicated) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,11 +72,12 @@ class Scenario:
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("TENANTRY_")})
         return create_app(load_settings())
 
-    def bare_database(self, notes: int) -> Database:
-        """A second database with the bare baseline's tables and ``notes`` notes."""
+    def bare_database(self, notes: int, public_notes: Sequence[dict[str, Any]] = ()) -> Database:
+        """A second database with the bare baseline's tables, its user and token
+        (``bare_app.TOKEN``), ``notes`` notes and the ``public_notes`` rows."""
         database = scratch_database(self.kind, self.work, "bare")
         self._others.append(database)
-        bare_app.seed(database.owner_url, APP_ROLE, notes)
+        bare_app.seed(database.owner_url, APP_ROLE, notes, public_notes)
         return database
 
 

@@ -12,7 +12,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, insert, text
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Table,
+    column,
+    create_engine,
+    func,
+    insert,
+    select,
+    table,
+    text,
+)
 
 from bench.harness.servers import DOMAIN_SUFFIX
 from tenantry.auth.models import ApiToken, User
@@ -23,6 +34,18 @@ from tenantry_notes.models import Note
 
 #: The page most benchmarks request: the notes plugin's JSON list.
 NOTES_PATH = "/notes/api/notes"
+#: The bench's own plugin's table (bench/publicpage), named here so that seeding does
+#: not import the plugin, which is installed only when a benchmark needs it. Its ids are
+#: given explicitly (1, 2, ... in seeding order): without the model's default SQLite
+#: would have none to give, and a bare twin seeded with the same ids serves the same bytes.
+PUBLIC_NOTES = table(
+    "publicpage_note",
+    column("tenant_id"),
+    column("id"),
+    column("title"),
+    column("body"),
+    column("created_at", DateTime(timezone=True)),
+)
 
 
 @dataclass(frozen=True)
@@ -67,19 +90,33 @@ def note_rows(tenant_id: int, author_id: int, slug: str, count: int) -> list[dic
     ]
 
 
+def public_rows(slug: str, count: int, first_id: int = 1) -> list[dict[str, Any]]:
+    """``count`` public notes (no ``tenant_id``), ids from ``first_id``, with the text and
+    times of ``note_rows``: deterministic, so that every app given the rows of one slug
+    serves the same bytes."""
+    rows = note_rows(0, 0, slug, count)
+    return [
+        {"id": first_id + i, "title": r["title"], "body": r["body"], "created_at": r["created_at"]}
+        for i, r in enumerate(rows)
+    ]
+
+
 def seed_tenants(
     owner_url: str,
     count: int,
     *,
     hot: int | None = None,
     notes: int = 100,
+    public_notes: int = 0,
     plugins: Sequence[str] = ("notes",),
     prefix: str = "t",
 ) -> list[Seeded]:
     """Insert ``count`` tenants (each with a custom domain and ``plugins`` enabled).
 
     The first ``hot`` of them (default: all) also get an admin, an API token and
-    ``notes`` notes; they are returned. Slugs are ``slug_of(n, count, prefix)``.
+    ``notes`` notes and ``public_notes`` rows of the bench's ``publicpage`` plugin
+    (which must then be in ``plugins`` and migrated); they are returned. Slugs are
+    ``slug_of(n, count, prefix)``.
     """
     hot = count if hot is None else min(hot, count)
     now = datetime.now(UTC)
@@ -139,6 +176,9 @@ def seed_tenants(
             )
         if token_rows:
             connection.execute(insert(ApiToken.__table__), token_rows)
+        next_public_id = 1
+        if public_notes:
+            next_public_id += connection.scalar(select(func.max(PUBLIC_NOTES.c.id))) or 0
         for n, (slug, tenant_id, user_id) in enumerate(
             zip(slugs[:hot], ids[:hot], user_ids, strict=True)
         ):
@@ -146,6 +186,12 @@ def seed_tenants(
             if notes:
                 note_ids = _insert_returning_ids(
                     connection, Note.__table__, note_rows(tenant_id, user_id, slug, notes)
+                )
+            if public_notes:
+                rows = public_rows(slug, public_notes, first_id=next_public_id)
+                next_public_id += public_notes
+                connection.execute(
+                    insert(PUBLIC_NOTES), [{**r, "tenant_id": tenant_id} for r in rows]
                 )
             seeded.append(Seeded(tenant_id, slug, tokens[n], tuple(note_ids)))
     engine.dispose()

@@ -55,6 +55,10 @@ _PUBLIC = {
     # migrations of a plugin's tenant tables made before tenantry 0.3
     "move_to_tenant_key": "tenantry.tenant_keys",
     "move_to_id_key": "tenantry.tenant_keys",
+    # translations: mark a plugin's words (its catalogs: docs/plugins.md, "Translations")
+    "gettext": "flask_babel",
+    "ngettext": "flask_babel",
+    "lazy_gettext": "flask_babel",
     # the application, and how it tells which tenant a request is for (tenant_resolvers)
     "create_app": "tenantry.app",
     "TenantClaim": "tenantry.tenancy.strategies",
@@ -63,6 +67,8 @@ _PUBLIC = {
 __all__ = sorted([*_PUBLIC, "Base", "UtcDateTime", "db"])
 
 if TYPE_CHECKING:
+    from flask_babel import gettext, lazy_gettext, ngettext
+
     from tenantry.app import create_app
     from tenantry.auditlog import audit
     from tenantry.auth import members_only

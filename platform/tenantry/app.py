@@ -14,6 +14,7 @@ from tenantry import (
     auditlog,
     cache,
     error_pages,
+    i18n,
     inputs,
     jobs,
     mail,
@@ -27,6 +28,7 @@ from tenantry.auth import init_auth
 from tenantry.auth.models import (
     ApiToken,
     Invitation,
+    OidcProvider,
     Operator,
     OperatorInvitation,
     OperatorSession,
@@ -65,6 +67,7 @@ CORE_MODELS = (
     OperatorSession,
     Invitation,
     OperatorInvitation,
+    OidcProvider,
     auditlog.AuditEntry,
     auditlog.PlatformAuditEntry,
     TenantOperation,
@@ -120,9 +123,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     engines = make_engines(settings)
     replicas = None
     session_class: type = TenantSession
-    if engines.replicas:
-        replicas = ReplicaSet(engines.primary, engines.replicas, settings.replica_max_lag_s)
-        session_class = routed(TenantSession, replicas)
+    if engines.replicas or engines.reader:
+        reads = ReplicaSet(
+            engines.primary, engines.replicas, settings.replica_max_lag_s, engines.reader
+        )
+        session_class = routed(TenantSession, reads)
+        replicas = reads if engines.replicas else None
     app.extensions["tenantry.replicas"] = replicas
     engine = db.init_app(app, engines.primary, session_class, engines.platform)
     connections.install_all(engines)
@@ -147,6 +153,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     init_auth(app, settings)
     runtime = PluginRuntime(registry)
     runtime.mount(app)
+    i18n.init_app(
+        app, (entry.plugin.translations for entry in registry if entry.plugin.translations)
+    )
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)

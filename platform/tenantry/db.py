@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import select
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g, has_app_context
+from psycopg.pq import ConnStatus
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 log = logging.getLogger(__name__)
@@ -85,7 +88,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    engine = create_engine(url, **kwargs)
+    event.listen(engine, "checkout", _refuse_if_closed_by_server)
+    return engine
+
+
+def _refuse_if_closed_by_server(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out no pooled connection the server has ended, without a round trip to ask.
+
+    A pool's usual liveness check (``pool_pre_ping``) costs every request a round trip.
+    An idle connection has nothing to read: when its socket is readable, the server has
+    said goodbye (``pg_terminate_backend``, a restart, PgBouncer closing it) or sent a
+    notice we do not use. Either way the pool drops it and checks out another (SQLAlchemy
+    retries on ``DisconnectionError``). A connection lost without a word (a network
+    partition) still fails its request, as it would after a ping that passed.
+    """
+    pgconn = dbapi_connection.pgconn
+    poller = select.poll()
+    poller.register(pgconn.socket, select.POLLIN)
+    if poller.poll(0) or pgconn.status != ConnStatus.OK:
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _prepare_sqlite_file(path: Path) -> None:

@@ -41,6 +41,9 @@ class Engines:
     #: What cross-tenant work connects as (``all_tenants()``): the platform role.
     platform: Engine
     replicas: tuple[Engine, ...] = ()
+    #: The primary's pool in autocommit, for read-only requests (``replicas``); None on
+    #: SQLite, behind PgBouncer, or when ``database_autocommit_reads`` is off.
+    reader: Engine | None = None
 
 
 def make_engines(settings: Settings) -> Engines:
@@ -60,7 +63,18 @@ def make_engines(settings: Settings) -> Engines:
         _prelude(replica, settings)
         mark_replica(replica, settings.replica_max_lag_s)
         replicas.append(replica)
-    return Engines(primary, platform, tuple(replicas))
+    return Engines(primary, platform, tuple(replicas), _reader(primary, settings))
+
+
+def _reader(primary: Engine, settings: Settings) -> Engine | None:
+    """Autocommit reads keep the row-level security settings for the database session
+    between statements; through PgBouncer's transaction mode the next statement may run
+    on another server connection, where they are not (or are another client's)."""
+    if primary.dialect.name != "postgresql" or settings.database_pgbouncer:
+        return None
+    if not settings.database_autocommit_reads:
+        return None
+    return primary.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def engine_options(settings: Settings) -> dict[str, Any]:

@@ -45,7 +45,7 @@ class Invalid(UnprocessableEntity):
 
 def error_body(name: str, message: str, status: int, errors: Mapping[str, str] | None = None):
     """The one shape of every JSON error."""
-    body: dict[str, Any] = {"error": name, "message": message, "status": status}
+    body: dict[str, Any] = {"error": str(name), "message": str(message), "status": status}
     if errors is not None:
         body["errors"] = dict(errors)
     return body

@@ -2,8 +2,15 @@
 
 A request whose method cannot write (GET, HEAD, OPTIONS) gets a session that
 reads from a replica. Anything else it sends (a flush, an ORM UPDATE such as
-an API token's ``last_used_at`` touch, raw SQL that might write) goes to the
-primary, and so does the rest of that session, so it reads its own writes.
+an API token's ``last_used_at`` touch, raw SQL that might write, a bare
+``session.connection()``) goes to the primary, and so does the rest of that
+session, so it reads its own writes.
+
+Without replicas, such a request reads from the primary's **reader**: the same
+pool with the connection in autocommit, so its reads cost no ``BEGIN`` and no
+``ROLLBACK`` round trips (each statement is its own snapshot, as it would be in a
+READ COMMITTED transaction). A write still goes out in a transaction of its own,
+on another connection, as with a replica.
 
 Read-your-writes across requests: after a commit that wrote, the primary's
 WAL position (LSN) goes into a cookie of its own (``tenantry_seen``: not a secret,
@@ -88,19 +95,29 @@ def note_freshness(session: Session, connection: Any, row: Any) -> None:
 class ReplicaSet:
     """The replicas of one primary: which to read from next, which are down, how far behind."""
 
-    def __init__(self, primary: Engine, replicas: Sequence[Engine], max_lag_s: float):
+    def __init__(
+        self,
+        primary: Engine,
+        replicas: Sequence[Engine],
+        max_lag_s: float,
+        reader: Engine | None = None,
+    ):
         self.primary = primary
         self.replicas = tuple(replicas)
         self.max_lag_s = max_lag_s
+        #: Where read-only requests read when no replica may serve them (None: the primary).
+        self.reader = reader
         self._turn = itertools.count()
         self._down_until: dict[Engine, float] = {}
         self._lock = threading.Lock()
 
     def choose(self) -> Engine | None:
-        """The next replica in turn that is not resting after a failure; None: use the primary."""
+        """The next replica in turn that is not resting after a failure; else the reader."""
+        if not self.replicas:
+            return self.reader
         now = time.monotonic()
         usable = [e for e in self.replicas if self._down_until.get(e, 0.0) <= now]
-        return usable[next(self._turn) % len(usable)] if usable else None
+        return usable[next(self._turn) % len(usable)] if usable else self.reader
 
     def failed(self, engine: Engine, error: BaseException) -> None:
         with self._lock:
@@ -172,9 +189,19 @@ class RoutingSession(Session):
                 return self._replica
         return super().get_bind(mapper, clause=clause, bind=bind, **kw)
 
+    def connection(self, bind_arguments: dict[str, Any] | None = None, **kw: Any) -> Any:
+        """A bare connection may be used to write: the primary's, unless the caller says
+        what it reads (``bind_arguments={"clause": a_select}``)."""
+        if not bind_arguments:
+            self.info[WROTE_KEY] = True
+            self._replica = None
+        return super().connection(bind_arguments, **kw)
+
     def _verify(self, replica: Engine) -> None:
         """Begin on the replica; its first round trip says whether it may serve this session."""
         self._verified = True
+        if replica is self.replica_set.reader:
+            return  # the primary itself: always current
         try:
             self.connection(bind_arguments={"bind": replica})
         except DBAPIError as error:
@@ -205,6 +232,8 @@ def _remember_commit_lsn(session: Session) -> None:
     """After a commit that wrote: the LSN the client's next reads must see."""
     if not session.info.pop(WROTE_KEY, False) or not isinstance(session, RoutingSession):
         return
+    if not session.replica_set.replicas:
+        return  # only the primary's reader: nothing can be behind
     lsn = session.replica_set.primary_lsn()
     session.info[MIN_LSN_KEY] = lsn
     if has_request_context():

@@ -152,6 +152,12 @@ class Settings(BaseSettings):
         description="Connect through PgBouncer in transaction mode: no server-side prepared "
         "statements, per-transaction settings only.",
     )
+    database_autocommit_reads: bool = Field(
+        default=True,
+        description="Read-only requests read in autocommit (PostgreSQL, not behind "
+        "PgBouncer): no BEGIN and ROLLBACK round trips; their writes still run in a "
+        "transaction.",
+    )
     database_statement_timeout_s: float = Field(
         default=0.0, ge=0, description="Cancel any statement running longer; 0: no limit."
     )
@@ -177,6 +183,19 @@ class Settings(BaseSettings):
     )
     session_lifetime_days: float = Field(
         default=14, gt=0, description="A sign-in lasts at most this long, then ends server-side."
+    )
+    session_store: Literal["cookie", "redis"] = Field(
+        default="cookie",
+        description="Where a browser session's payload lives: the signed cookie, or Redis "
+        "(TENANTRY_REDIS_URL) with only a signed id in the cookie.",
+    )
+    oidc_allow_http_issuers: bool = Field(
+        default=False,
+        description="Let tenant admins name http:// OpenID Connect issuers (tests and local "
+        "development only: in production an issuer is https://).",
+    )
+    oidc_timeout_s: float = Field(
+        default=10.0, gt=0, le=60, description="Seconds per call to an OpenID Connect issuer."
     )
     invitation_lifetime_hours: float = Field(
         default=168, gt=0, description="How long an invitation link can be used."
@@ -352,6 +371,12 @@ class Settings(BaseSettings):
         if value is not None:
             parse_mail_url(value)  # raises ValueError with the expected form
         return value
+
+    @model_validator(mode="after")
+    def _redis_sessions_need_redis(self) -> Settings:
+        if self.session_store == "redis" and not self.redis_url:
+            raise ValueError("session_store=redis needs redis_url (TENANTRY_REDIS_URL)")
+        return self
 
     @model_validator(mode="after")
     def _one_way_to_name_the_mail_server(self) -> Settings:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from tenantry import all_tenants, db
-from tenantry.auth.models import User
+from tenantry.auth.models import User, UserSession
 from tenantry.testing import client_for, csrf_token, do_login
 
 COOKIE = "tenantry_session"
@@ -147,7 +147,7 @@ def test_sign_out_everywhere_ends_every_session(app, acme, make_user):
         data={"csrf_token": csrf_token(laptop, "/account/")},
         follow_redirects=True,
     )
-    assert "Signed out everywhere (2 session(s)" in response.get_data(as_text=True)
+    assert "Signed out everywhere (2 sessions" in response.get_data(as_text=True)
     assert laptop.get("/notes/").status_code == 302
     assert phone.get("/notes/").status_code == 302
     assert do_login(client_for(app, "acme.localhost"), credentials).status_code == 302
@@ -199,3 +199,58 @@ def test_sign_in_takes_as_long_for_an_unknown_email_as_for_a_known_one(app, acme
             times["unknown"].append(attempt("nobody@acme.test"))
     known_ms, unknown_ms = (statistics.median(times[k]) * 1000 for k in ("known", "unknown"))
     assert 0.6 < unknown_ms / known_ms < 1.6, f"known {known_ms:.1f} ms, unknown {unknown_ms:.1f}"
+
+
+def test_the_account_page_lists_the_sessions_and_ends_another_one(app, acme, make_user):
+    ann = make_user(acme, "ann@acme.test")
+    laptop, phone = client_for(app, "acme.localhost"), client_for(app, "acme.localhost")
+    do_login(laptop, ann)
+    do_login(phone, ann)
+    page = laptop.get("/account/").get_data(as_text=True)
+    assert page.count("/end") == 2 and page.count("(this session)") == 1
+
+    with app.app_context(), all_tenants():
+        rows = db.session.scalars(select(UserSession).order_by(UserSession.id)).all()
+    phones = rows[1].id
+    ended = laptop.post(
+        f"/account/sessions/{phones}/end", data={"csrf_token": csrf_token(laptop, "/account/")}
+    )
+    assert ended.location == "/account/"
+    assert "That session is ended" in laptop.get("/account/").get_data(as_text=True)
+    assert phone.get("/notes/").status_code == 302  # the phone is signed out
+    assert laptop.get("/notes/").status_code == 200
+
+
+def test_ending_this_session_signs_out(app, acme, make_user):
+    client = client_for(app, "acme.localhost")
+    do_login(client, make_user(acme, "ann@acme.test"))
+    with app.app_context(), all_tenants():
+        mine = db.session.scalar(select(UserSession.id))
+    response = client.post(
+        f"/account/sessions/{mine}/end", data={"csrf_token": csrf_token(client, "/account/")}
+    )
+    assert response.location == "/login"
+    assert client.get("/notes/").status_code == 302
+
+
+def test_nobody_ends_a_session_of_another_account_or_tenant(app, acme, make_tenant, make_user):
+    bravo = make_tenant("bravo", plugins=["notes"])
+    ann, bob = client_for(app, "acme.localhost"), client_for(app, "acme.localhost")
+    bea = client_for(app, "bravo.localhost")
+    do_login(ann, make_user(acme, "ann@acme.test"))
+    do_login(bob, make_user(acme, "bob@acme.test"))
+    do_login(bea, make_user(bravo, "bea@bravo.test"))
+    with app.app_context(), all_tenants():
+        others = db.session.scalars(
+            select(UserSession.id)
+            .join(User, User.id == UserSession.user_id)
+            .where(User.email != "ann@acme.test")
+        ).all()
+    token = csrf_token(ann, "/account/")
+    for other in others:
+        assert (
+            ann.post(f"/account/sessions/{other}/end", data={"csrf_token": token}).status_code
+            == 404
+        )
+    assert "bob@acme.test" not in ann.get("/account/").get_data(as_text=True)
+    assert bob.get("/notes/").status_code == 200 and bea.get("/notes/").status_code == 200

@@ -152,12 +152,14 @@ def test_other_tenants_plugin_settings_are_invisible_and_unchangeable(session, a
     with tenant_context(acme.tenant):
         seen = injected(session, "SELECT DISTINCT tenant_id FROM tenantry_tenant_plugin")
         assert seen.scalars().all() == [acme.tenant.id]
-        changed = injected(
-            session,
-            "UPDATE tenantry_tenant_plugin SET settings = '{}' WHERE tenant_id = :bravo",
-            bravo=bravo.tenant.id,
-        )
-        assert changed.rowcount == 0
+        # Enablement is written by the platform role only: the tenant role may not even try.
+        with pytest.raises(ProgrammingError, match="permission denied"):
+            injected(
+                session,
+                "UPDATE tenantry_tenant_plugin SET settings = '{}' WHERE tenant_id = :bravo",
+                bravo=bravo.tenant.id,
+            )
+        session.rollback()
 
 
 def test_all_tenants_runs_as_the_platform_role_and_sees_everyone(session, acme, bravo):

@@ -400,7 +400,6 @@ def test_a_plugin_that_imports_a_disabled_one_undeclared_is_refused_and_neither_
         f"""
         class Thing(TenantScoped, Base):
             __tablename__ = "{table}"
-            id: Mapped[int] = mapped_column(primary_key=True)
 
         plugin = Plugin(requires=[CORE], name="{{name}}", title="B")
         """,
@@ -463,11 +462,9 @@ def test_a_model_named_like_one_already_mapped_refuses_the_newcomer(fake):
 
     class {name}(TenantScoped, Base):
         __tablename__ = "{{name}}_thing_{fake.tag}"
-        id: Mapped[int] = mapped_column(primary_key=True)
 
     class Part(TenantScoped, Base):
         __tablename__ = "{{name}}_part_{fake.tag}"
-        id: Mapped[int] = mapped_column(primary_key=True)
         thing_id: Mapped[int] = mapped_column(ForeignKey("{{name}}_thing_{fake.tag}.id"))
         thing = relationship("{name}")
 
@@ -492,7 +489,6 @@ def test_a_model_named_like_a_core_model_is_refused(fake):
     body = f"""
     class User(TenantScoped, Base):
         __tablename__ = "mimic_user_{fake.tag}"
-        id: Mapped[int] = mapped_column(primary_key=True)
 
     plugin = Plugin(requires=[CORE], name="{{name}}", title="M")
     """
@@ -507,7 +503,6 @@ def test_models_that_cannot_be_mapped_refuse_their_plugin_not_the_platform(fake)
 
     class Lost(TenantScoped, Base):
         __tablename__ = "lost_thing_{fake.tag}"
-        id: Mapped[int] = mapped_column(primary_key=True)
         nowhere = relationship("NoSuchClass{fake.tag}")
 
     plugin = Plugin(requires=[CORE], name="{{name}}", title="L")

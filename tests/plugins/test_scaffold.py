@@ -137,11 +137,13 @@ def test_the_template_is_fully_substituted(scaffolded):
         "tenantry_zoo/service.py",
         "tenantry_zoo/settings.py",
         "tenantry_zoo/templates/zoo/index.html",
+        "tenantry_zoo/translations/de/LC_MESSAGES/messages.mo",
+        "tenantry_zoo/translations/de/LC_MESSAGES/messages.po",
         "tenantry_zoo/views.py",
         "tests/test_zoo.py",
     ]
     for path in scaffolded.project.rglob("*"):
-        if path.is_file():
+        if path.is_file() and path.suffix != ".mo":  # compiled from the .po checked here
             text = path.read_text()
             for placeholder in ("plugin_name", "plugin-name", "PluginName"):
                 assert placeholder not in text, f"{placeholder} left in {path}"
@@ -154,6 +156,7 @@ def test_the_installed_distribution_carries_templates_and_migrations(scaffolded)
     package = scaffolded.site / "tenantry_zoo"
     assert (package / "templates" / "zoo" / "index.html").is_file()
     assert (package / "migrations" / "versions" / "0001_zoo.py").is_file()
+    assert (package / "translations" / "de" / "LC_MESSAGES" / "messages.mo").is_file()
     entry_points = next(scaffolded.site.glob("tenantry_zoo-0.1.0.dist-info")) / "entry_points.txt"
     assert "[tenantry.plugins]\nzoo = tenantry_zoo:plugin" in entry_points.read_text()
 

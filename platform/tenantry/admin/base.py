@@ -19,12 +19,19 @@ from typing import Any
 from flask import abort, flash, get_flashed_messages, has_app_context, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.actions import action
-from flask_admin.babel import gettext, lazy_gettext, ngettext
+
+# Flask-Admin's own words come from its own catalogs (its "admin" domain): named apart
+# from ours, so that extracting our catalogs leaves them out.
+from flask_admin.babel import gettext as admin_gettext
+from flask_admin.babel import lazy_gettext as admin_lazy_gettext
+from flask_admin.babel import ngettext as admin_ngettext
 from flask_admin.contrib.sqla import ModelView as SqlaModelView
 from flask_admin.contrib.sqla.form import AdminModelConverter
 from flask_admin.contrib.sqla.tools import get_query_for_ids
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.model import form as admin_form
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy.exc import DataError, IntegrityError
@@ -50,9 +57,9 @@ PLATFORM = "platform"
 TENANT = "tenant"
 #: What an admin sees when the database refuses a write: never the SQL.
 INTEGRITY_MESSAGE = {
-    "create": "Not saved: it would duplicate a record or refer to one that does not exist.",
-    "update": "Not saved: it would duplicate a record or refer to one that does not exist.",
-    "delete": "Not deleted: other records still refer to it.",
+    "create": _l("Not saved: it would duplicate a record or refer to one that does not exist."),
+    "update": _l("Not saved: it would duplicate a record or refer to one that does not exist."),
+    "delete": _l("Not deleted: other records still refer to it."),
 }
 
 
@@ -84,7 +91,7 @@ GENERIC_FLASHES = (
 
 def admin_messages() -> list[tuple[str, str]]:
     """The flashed messages an admin page shows: Flask-Admin's generic ones left out."""
-    generic = {gettext(text) for text in GENERIC_FLASHES}
+    generic = {admin_gettext(text) for text in GENERIC_FLASHES}
     return [
         (category, message)
         for category, message in get_flashed_messages(with_categories=True)
@@ -201,10 +208,12 @@ class ModelView(SecureView, SqlaModelView):
     model_form_converter = ModelConverter
     #: What a successful write says, ``{name}`` being the record's ``str()``. Views
     #: override it with sentences that name the kind of record ("Tenant {name} created.").
-    done_messages: dict[str, str] = {
-        "create": "{name} created.",
-        "update": "{name} saved.",
-        "delete": "{name} deleted.",
+    #: What a write says, ``{name}`` being the row's str(); lazy_gettext strings are
+    #: said in the request's language.
+    done_messages: dict[str, Any] = {
+        "create": _l("{name} created."),
+        "update": _l("{name} saved."),
+        "delete": _l("{name} deleted."),
     }
 
     def __init__(
@@ -258,8 +267,8 @@ class ModelView(SecureView, SqlaModelView):
 
     @action(
         "delete",
-        lazy_gettext("Delete"),
-        lazy_gettext("Are you sure you want to delete selected records?"),
+        admin_lazy_gettext("Delete"),
+        admin_lazy_gettext("Are you sure you want to delete selected records?"),
     )
     def action_delete(self, ids: Any) -> None:
         """The bulk "Delete": each selected row through ``delete_model`` (the write path).
@@ -275,7 +284,10 @@ class ModelView(SecureView, SqlaModelView):
             query = get_query_for_ids(self.get_query(), self.model, row_keys(ids))
         count = sum(1 for row in query.all() if self.delete_model(row))
         deleted = "%(count)s records were successfully deleted."
-        flash(ngettext("Record was successfully deleted.", deleted, count, count=count), "success")
+        flash(
+            admin_ngettext("Record was successfully deleted.", deleted, count, count=count),
+            "success",
+        )
 
     def create_model(self, form: Any) -> Any:
         created: list[Any] = []
@@ -293,12 +305,12 @@ class ModelView(SecureView, SqlaModelView):
     def delete_model(self, model: Any) -> bool:
         name = str(model)  # before the row is gone
         if self._write("delete", None, lambda: self.delete(model)):
-            flash(self.done_messages["delete"].format(name=name), "success")
+            flash(str(self.done_messages["delete"]).format(name=name), "success")
             return True
         return False
 
     def _done(self, verb: str, model: Any) -> None:
-        flash(self.done_messages[verb].format(name=model), "success")
+        flash(str(self.done_messages[verb]).format(name=model), "success")
 
     def _write(self, verb: str, form: Any, work: Callable[[], Any]) -> bool:
         session = db.session
@@ -306,7 +318,7 @@ class ModelView(SecureView, SqlaModelView):
             work()
             session.commit()
             for problem in mail.undelivered(session):
-                flash(f"Saved, but: {problem}", "error")
+                flash(gettext("Saved, but: %(problem)s", problem=problem), "error")
             return True
         except ValidationFailed as error:
             session.rollback()
@@ -316,7 +328,7 @@ class ModelView(SecureView, SqlaModelView):
             flash(str(error), "error")
         except IntegrityError:
             session.rollback()
-            flash(INTEGRITY_MESSAGE[verb], "error")
+            flash(str(INTEGRITY_MESSAGE[verb]), "error")
         return False
 
     # Flask-Admin's own count query, select(count(*)).select_from(Model), is confined by

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import flash, redirect, request, url_for
 from flask_admin import expose
+from flask_babel import gettext
 from flask_login import current_user
 
 from tenantry import mail
@@ -41,7 +42,7 @@ class InvitationsPage(AdminPage):
                 for name, message in error.errors.items():
                     getattr(form, name, form.email).errors.append(message)
             else:
-                _commit_and_report(f"Invitation sent to {invitation.email}.")
+                _commit_and_report(gettext("Invitation sent to %(email)s.", email=invitation.email))
                 return redirect(url_for(".index"))
         return self.render(
             "tenantry_admin/invitations.html",
@@ -58,10 +59,16 @@ class InvitationsPage(AdminPage):
             invitation = invitations.get(db.session, tenant, invitation_id)
             if verb == "resend":
                 invitations.resend(db.session, tenant, invitation)
-                done = f"Invitation sent again to {invitation.email}; the old link no longer works."
+                done = gettext(
+                    "Invitation sent again to %(email)s; the old link no longer works.",
+                    email=invitation.email,
+                )
             elif verb == "revoke":
                 invitations.revoke(db.session, tenant, invitation)
-                done = f"Invitation of {invitation.email} revoked; its link no longer works."
+                done = gettext(
+                    "Invitation of %(email)s revoked; its link no longer works.",
+                    email=invitation.email,
+                )
             else:
                 return redirect(url_for(".index"))
         except Refused as error:
@@ -79,4 +86,7 @@ def _commit_and_report(done: str) -> None:
     if not problems:
         flash(done, "success")
     for problem in problems:
-        flash(f"Saved, but: {problem} Use Resend once it is fixed.", "error")
+        flash(
+            gettext("Saved, but: %(problem)s Use Resend once it is fixed.", problem=problem),
+            "error",
+        )

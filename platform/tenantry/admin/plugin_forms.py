@@ -11,6 +11,7 @@ import json
 from typing import Any, get_args
 
 from flask import flash, request
+from flask_babel import gettext
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from sqlalchemy import select
@@ -96,10 +97,13 @@ def apply_change(
             done = enablement.enable(
                 session, registry, tenant, name, by_tenant_admin=by_tenant_admin
             )
-            flash(f"Enabled: {', '.join(done) or 'nothing new'}.", "success")
+            flash(
+                gettext("Enabled: %(names)s.", names=", ".join(done) or gettext("nothing new")),
+                "success",
+            )
         elif verb == "disable":
             enablement.disable(session, registry, tenant, name, by_tenant_admin=by_tenant_admin)
-            flash(f"Disabled {name}; its data is kept.", "success")
+            flash(gettext("Disabled %(name)s; its data is kept.", name=name), "success")
         elif verb in ("lock", "unlock") and not by_tenant_admin:
             enablement.set_locked(session, registry, tenant, name, verb == "lock")
             flash(f"{name} is {verb}ed for {tenant.slug}.", "success")
@@ -108,7 +112,10 @@ def apply_change(
             enablement.update_settings(
                 session, registry, tenant, name, values, by_tenant_admin=by_tenant_admin
             )
-            flash(f"Settings of {plugin.title if plugin else name} saved.", "success")
+            flash(
+                gettext("Settings of %(title)s saved.", title=plugin.title if plugin else name),
+                "success",
+            )
         session.commit()
         return {}
     except enablement.PluginSettingsError as error:

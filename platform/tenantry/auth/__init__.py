@@ -5,7 +5,14 @@ from __future__ import annotations
 from flask import Blueprint, Flask, abort
 from flask_login import current_user, login_required
 
-from tenantry.auth import account_views, identity, invitation_views, reset_views, throttle
+from tenantry.auth import (
+    account_views,
+    identity,
+    invitation_views,
+    reset_views,
+    session_store,
+    throttle,
+)
 from tenantry.auth.views import bp
 from tenantry.settings import Settings
 
@@ -31,5 +38,6 @@ def members_only(bp: Blueprint) -> Blueprint:
 
 def init_auth(app: Flask, settings: Settings) -> None:
     identity.init_app(app)
+    app.session_interface = session_store.interface(settings)
     throttle.init_app(app, settings.redis_url, settings.login_rate_limit, settings.reset_rate_limit)
     app.register_blueprint(bp)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,6 +26,7 @@ from tenantry.auth import sessions
 from tenantry.auth.models import Operator, Role, User
 from tenantry.errors import Refused, ValidationFailed
 from tenantry.tenancy.context import get_tenant, tenant_context
+from tenantry.tenancy.locales import validate as valid_locale
 
 Account = User | Operator
 
@@ -107,7 +109,7 @@ def change_password(
 ) -> None:
     """The owner changes their password: their other sessions end, ``keep`` stays."""
     if not account.check_password(current):
-        raise ValidationFailed({"current_password": "That is not your current password."})
+        raise ValidationFailed({"current_password": gettext("That is not your current password.")})
     _set_password(session, account, new, keep=keep)
     auditlog.record(f"{_kind(account)}.password_changed", account, tenant=_tenant_of(account))
 
@@ -124,6 +126,13 @@ def lock_password(session: Session, account: Account) -> None:
     account.set_unusable_password()
     session.flush()
     sessions.end_all(session, account)
+
+
+def set_locale(session: Session, user: User, code: str | None) -> None:
+    """The language ``user`` reads this tenant's site in (``tenancy.locales``); None or ""
+    leaves it to the tenant's default. Tenant scope: the user's own row, in its tenant."""
+    user.locale = valid_locale(code)
+    session.flush()
 
 
 def sign_out_everywhere(session: Session, account: Account) -> int:
@@ -193,6 +202,29 @@ def create_user(
     return user
 
 
+def provision_user(
+    session: Session, tenant: Any, email: str, role: str, name: str, *, via: str
+) -> User:
+    """A new account in ``tenant`` for someone an identity provider (``via``) vouches
+    for: no usable password (they sign in through the provider, or a reset link sets one)."""
+    email = normalise_email(email)
+    with tenant_context(tenant):
+        if _email_taken(session, User, email, None):
+            raise ValidationFailed({"email": f"{email} already has an account in {tenant.slug!r}"})
+        name = name.strip()[:200] or email.split("@")[0]
+        user = User(email=email, role=role_named(role), name=name)
+        user.set_unusable_password()
+        session.add(user)
+        session.flush()
+    auditlog.record(
+        "user.provisioned",
+        user,
+        tenant=user.tenant_id,
+        detail={"role": str(user.role), "provider": via},
+    )
+    return user
+
+
 def _first_password(account: Account, password: str) -> None:
     try:
         account.set_password(password)
@@ -221,7 +253,7 @@ def update_user(
         user.email = email
     new_role = role_named(role) if role is not None else Role(user.role)
     if acting is not None and acting.id == user.id and (new_role != Role.ADMIN or active is False):
-        raise AccountError("You cannot remove your own admin rights or disable yourself.")
+        raise AccountError(gettext("You cannot remove your own admin rights or disable yourself."))
     user.role = new_role
     if name is not None:
         user.name = name.strip() or user.email.split("@")[0]
@@ -236,7 +268,7 @@ def update_user(
 
 def delete_user(session: Session, user: User, *, acting: User | None = None) -> None:
     if acting is not None and acting.id == user.id:
-        raise AccountError("You cannot delete your own account.")
+        raise AccountError(gettext("You cannot delete your own account."))
     auditlog.record("user.deleted", user, tenant=user.tenant_id)
     session.delete(user)
     session.flush()
@@ -311,7 +343,7 @@ def update_operator(
             raise ValidationFailed({"email": f"operator {email} already exists"})
         operator.email = email
     if active is False and acting is not None and acting.id == operator.id:
-        raise AccountError("You cannot disable your own account.")
+        raise AccountError(gettext("You cannot disable your own account."))
     if active is not None:
         operator.active = active
     if password:
@@ -323,7 +355,7 @@ def update_operator(
 
 def delete_operator(session: Session, operator: Operator, *, acting: Operator | None) -> None:
     if acting is not None and acting.id == operator.id:
-        raise AccountError("You cannot delete your own account.")
+        raise AccountError(gettext("You cannot delete your own account."))
     auditlog.record("operator.deleted", operator, tenant=None)
     session.delete(operator)
     session.flush()

@@ -10,10 +10,9 @@ that sign-in's row exists.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from flask import Flask, abort, redirect, request, url_for
-from flask.sessions import SecureCookieSessionInterface
+from flask_babel import lazy_gettext
 from flask_login import AnonymousUserMixin, LoginManager, UserMixin
 from sqlalchemy import select, update
 
@@ -29,7 +28,8 @@ LAST_USED_PRECISION = timedelta(minutes=5)
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
-login_manager.login_message = "Please log in to see this page."
+login_manager.login_message = lazy_gettext("Please log in to see this page.")
+login_manager.localize_callback = str  # flashed as text, in the request's language
 login_manager.session_protection = "basic"
 
 
@@ -126,17 +126,6 @@ def _load_from_token(req) -> Account | None:
     return Account(user, via_token=True)
 
 
-class TokenAwareSessions(SecureCookieSessionInterface):
-    """No session cookie on a request that brought an Authorization header: an API client
-    authenticates each call with its token, and a cookie handed back would turn its next
-    calls into cookie-authenticated ones (subject to CSRF). Flask-Login's own recipe."""
-
-    def save_session(self, app: Flask, session: Any, response: Any) -> None:
-        if request.headers.get("Authorization"):
-            return None
-        return super().save_session(app, session, response)
-
-
 def act_as(reference: str | None) -> None:
     """Make the account ``reference`` names (``Account.reference``) the current user of
     this request context, anonymous if it is not an active account here any more: a job
@@ -164,7 +153,6 @@ def _referenced(reference: str) -> Account | None:
 
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
-    app.session_interface = TokenAwareSessions()
     app.extensions[ACT_AS] = act_as  # jobs (a lower layer) find it here
 
     @login_manager.unauthorized_handler

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext
 
 from tenantry.auth import invitations
 from tenantry.auth.forms import AcceptInvitationForm
@@ -18,7 +19,7 @@ def accept_invitation(token: str):
     try:
         invitation = invitations.from_link(db.session, token)
     except LinkError as error:
-        return link_error(error, "auth.login", "Go to the sign-in page")
+        return link_error(error, "auth.login", gettext("Go to the sign-in page"))
     form = AcceptInvitationForm()
     if form.validate_on_submit():
         try:
@@ -36,6 +37,6 @@ def accept_invitation(token: str):
         else:
             sign_in(account)
             db.session.commit()
-            flash("Welcome! Your account is ready and you are signed in.", "success")
+            flash(gettext("Welcome! Your account is ready and you are signed in."), "success")
             return redirect(url_for("core.index"))
     return render_template("auth/accept_invitation.html", form=form, invitation=invitation)

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -66,7 +67,9 @@ def get(session: Session, tenant: Any | None, invitation_id: int) -> AnyInvitati
     with _scope(tenant):
         found = session.get(_model(tenant), invitation_id)
     if found is None:
-        raise InvitationError("There is no such invitation; it may have been accepted or revoked.")
+        raise InvitationError(
+            gettext("There is no such invitation; it may have been accepted or revoked.")
+        )
     return found
 
 
@@ -118,15 +121,17 @@ def from_link(session: Session, token: str) -> AnyInvitation:
     payload = verify(PURPOSE, token, _lifetime().total_seconds())
     nonce = payload.get("n")
     if payload.get("t") != (tenant.id if tenant else 0) or not isinstance(nonce, str):
-        raise LinkError("This invitation is not valid here.")
+        raise LinkError(gettext("This invitation is not valid here."))
     model = _model(tenant)
     invitation = session.scalar(select(model).where(model.nonce_hash == digest(nonce)))
     if invitation is None:
         raise LinkError(
-            "This invitation is no longer valid: it was accepted, revoked or sent again since."
+            gettext(
+                "This invitation is no longer valid: it was accepted, revoked or sent again since."
+            )
         )
     if is_expired(invitation):
-        raise LinkError("This invitation has expired.", expired=True)
+        raise LinkError(gettext("This invitation has expired."), expired=True)
     return invitation
 
 

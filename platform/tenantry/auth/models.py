@@ -11,6 +11,7 @@ import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask_babel import gettext
 from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -37,7 +38,9 @@ class PasswordMixin:
 
     def set_password(self, password: str) -> None:
         if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValueError(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+            raise ValueError(
+                gettext("A password needs at least %(num)d characters.", num=MIN_PASSWORD_LENGTH)
+            )
         self.password_hash = generate_password_hash(password)
 
     def set_unusable_password(self) -> None:
@@ -59,6 +62,9 @@ class User(PasswordMixin, TenantScoped, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: The language this person reads the site in (``tenancy.locales``); None: the
+    #: tenant's default decides.
+    locale: Mapped[str | None] = mapped_column(String(16))
 
     tokens: Mapped[list[ApiToken]] = relationship(
         back_populates="user",
@@ -198,3 +204,38 @@ class OperatorInvitation(InvitationColumns, Global, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     nonce_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class OidcProvider(TenantScoped, Base):
+    """An OpenID Connect issuer whose people may sign in to one tenant, set up by its admins.
+
+    TenantScoped: only that tenant's host offers it, only its admins see and change it
+    (/manage), and the client secret is write-only there (never rendered back) and
+    sealed in the database under a key bound to the tenant. Who
+    may come in: an email the issuer says is verified, in ``allowed_domains`` (any
+    when empty); an unknown one gets an account with ``default_role`` only when
+    ``auto_provision`` is on.
+    """
+
+    __tablename__ = "tenantry_oidc_provider"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"), one_of("default_role", Role))
+
+    name: Mapped[str] = mapped_column(String(100))
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    #: Sealed (``auth.sealing``, bound to the tenant): never stored or shown in the clear.
+    client_secret_sealed: Mapped[str] = mapped_column(String(1000))
+    #: Email domains allowed in, space-separated and lowercase; empty: any.
+    allowed_domains: Mapped[str] = mapped_column(String(1000), default="")
+    auto_provision: Mapped[bool] = mapped_column(default=False)
+    default_role: Mapped[str] = mapped_column(String(16), default=Role.MEMBER)
+    enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    @property
+    def key(self) -> str:
+        """How the sign-in URLs name it: ``/login/via/oidc-<id>``."""
+        return f"oidc-{self.id}"
+
+    def __str__(self) -> str:
+        return self.name

@@ -8,6 +8,7 @@ one may send mail).
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 
 from tenantry import mail
 from tenantry.auth import accounts, resets
@@ -28,7 +29,7 @@ def forgot_password():
         email = form.email.data.strip().lower()
         tenant_key = str(tenant.id) if tenant else "platform"
         if not reset_throttle().allow(tenant_key, email, request.remote_addr or "?"):
-            abort(429, description="Too many reset requests. Wait a while and try again.")
+            abort(429, description=gettext("Too many reset requests. Wait a while and try again."))
         account = accounts.find_account(db.session, email)
         if account is not None and account.active:
             resets.send_link(db.session, account, tenant, by_operator=False)
@@ -46,7 +47,7 @@ def reset_password(token: str):
     try:
         account = resets.account_for(db.session, token)
     except LinkError as error:
-        return link_error(error, "auth.forgot_password", "Ask for a new link")
+        return link_error(error, "auth.forgot_password", gettext("Ask for a new link"))
     form = NewPasswordForm()
     if form.validate_on_submit():
         try:
@@ -57,7 +58,7 @@ def reset_password(token: str):
         else:
             sign_in(account)
             db.session.commit()
-            flash("Your password is set, and you are signed in.", "success")
+            flash(gettext("Your password is set, and you are signed in."), "success")
             return redirect(url_for("core.index"))
     return render_template("auth/reset.html", form=form, email=account.email)
 

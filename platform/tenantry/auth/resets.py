@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 
 from tenantry import auditlog, mail
@@ -36,20 +37,13 @@ def link(account: Account, tenant: Any | None) -> str:
 def send_link(session: Session, account: Account, tenant: Any | None, *, by_operator: bool) -> None:
     """Queue the reset mail (sent when the caller commits) and record the request."""
     minutes = round(lifetime_minutes())
-    if by_operator:
-        reason = (
-            f"An operator of the platform reset the password of your account {account.email}: "
-            "the old one no longer works."
-        )
-    else:
-        reason = f"Someone, hopefully you, asked to reset the password of {account.email}."
     message = mail.compose(
         "password_reset",
         to=account.email,
         tenant=tenant,
+        locale=getattr(account, "locale", None),
         link=link(account, tenant),
         minutes=minutes,
-        reason=reason,
         by_operator=by_operator,
     )
     mail.queue(session, message, tenant)
@@ -68,10 +62,12 @@ def account_for(session: Session, token: str) -> Account:
     tenant = get_tenant()
     account_id = payload.get("a")
     if payload.get("t") != (tenant.id if tenant else 0) or not isinstance(account_id, int):
-        raise LinkError("This link is not valid here.")
+        raise LinkError(gettext("This link is not valid here."))
     model = User if tenant is not None else Operator
     account = session.get(model, account_id)
     if account is None or not account.active:
-        raise LinkError("This link is not valid: the account no longer exists or is disabled.")
+        raise LinkError(
+            gettext("This link is not valid: the account no longer exists or is disabled.")
+        )
     verify(PURPOSE, token, lifetime_minutes() * 60, bound_to=account.password_hash)
     return account

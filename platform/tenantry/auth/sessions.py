@@ -10,6 +10,8 @@ checking its session is one query, the one that loads the account anyway.
 - Deleting an account deletes its rows (foreign key cascade), and a session is
   never bound to an id alone, which SQLite hands out again after a delete.
 - A row older than ``session_lifetime_days`` no longer signs anyone in.
+- The account page lists an account's live sessions (``listing``) and ends any one
+  of them (``end_by_id``): only the account's own rows, on its own host.
 
 API tokens are separate credentials and are not sessions: see ``accounts``.
 """
@@ -111,3 +113,27 @@ def end_all(session: Session, account: Account, *, keep: str | None = None) -> i
     if keep:
         query = query.where(model.key_hash != digest(keep))
     return session.execute(query).rowcount or 0
+
+
+def listing(session: Session, account: Account) -> list[Any]:
+    """The account's live sessions, newest first (rows of its own table, on its host)."""
+    model, owner = _row_model(account)
+    return list(
+        session.scalars(
+            select(model)
+            .where(owner == account.id, model.created_at > utcnow() - _lifetime())
+            .order_by(model.created_at.desc(), model.id.desc())
+        )
+    )
+
+
+def is_key_of(row: Any, key: str) -> bool:
+    """Whether ``row`` is the session whose cookie carries ``key`` (the current one)."""
+    return bool(key) and row.key_hash == digest(key)
+
+
+def end_by_id(session: Session, account: Account, row_id: int) -> bool:
+    """End the account's session ``row_id``; False when the account has none by that id."""
+    model, owner = _row_model(account)
+    ended = session.execute(delete(model).where(owner == account.id, model.id == row_id))
+    return bool(ended.rowcount)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
+from flask_babel import gettext
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from tenantry.errors import Refused
@@ -43,9 +44,11 @@ def verify(purpose: str, token: str, max_age: float, *, bound_to: str = "") -> d
     try:
         payload = _serializer(purpose, bound_to).loads(token, max_age=max_age)
     except SignatureExpired:
-        raise LinkError("This link has expired.", expired=True) from None
+        raise LinkError(gettext("This link has expired."), expired=True) from None
     except BadSignature:
-        raise LinkError("This link is not valid: it was used already, or is incomplete.") from None
+        raise LinkError(
+            gettext("This link is not valid: it was used already, or is incomplete.")
+        ) from None
     if not isinstance(payload, dict):
-        raise LinkError("This link is not valid.")
+        raise LinkError(gettext("This link is not valid."))
     return payload

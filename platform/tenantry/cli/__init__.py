@@ -22,7 +22,7 @@ from flask.cli import ScriptInfo
 
 from tenantry.app import STARTUP_ERRORS
 from tenantry.app import create_app as create_web_app
-from tenantry.cli import accounts, cache, database, demo, plugins, serve, tenants, worker
+from tenantry.cli import accounts, cache, database, demo, i18n, plugins, serve, tenants, worker
 from tenantry.settings import Settings, load_settings
 
 COMMANDS: tuple[click.Command, ...] = (
@@ -36,6 +36,7 @@ COMMANDS: tuple[click.Command, ...] = (
     serve.serve_command,
     worker.worker_command,
     cache.group,
+    i18n.group,
 )
 HELP = """Run and manage a Tenantry platform: its database, tenants and their domains,
 accounts, plugins, and the web server.

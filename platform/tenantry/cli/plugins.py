@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import delete
 
+from tenantry import catalogs
 from tenantry.cli.feedback import friendly, print_table, registry, settings
 from tenantry.db import db
 from tenantry.migrate import alembic_config, downgrade
@@ -122,6 +123,7 @@ def plugins_new(name: str, parent: Path) -> None:
         target = scaffold(name, parent)
     except ScaffoldError as error:
         raise click.ClickException(str(error)) from None
+    catalogs.compile_all(target / f"tenantry_{name}")  # its German .mo, from the .po
     click.echo(f"created {target}")
     click.echo(
         f"next: pip install -e {target} && tenantry db upgrade && "

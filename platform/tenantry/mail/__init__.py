@@ -23,6 +23,7 @@ from email.utils import formataddr, make_msgid
 from typing import Any
 
 from flask import Flask, current_app
+from flask_babel import force_locale
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -133,8 +134,20 @@ def site_of(tenant: Any | None) -> Site:
     return Site(name=name, host=site_host(tenant), url=site_url(tenant))
 
 
-def compose(template: str, *, to: str, tenant: Any | None, **context: Any) -> Message:
-    """Render ``mail/<template>.txt`` and ``.html`` for ``tenant``'s site (None: the platform)."""
+def compose(
+    template: str, *, to: str, tenant: Any | None, locale: str | None = None, **context: Any
+) -> Message:
+    """Render ``mail/<template>.txt`` and ``.html`` for ``tenant``'s site (None: the platform),
+    in the recipient's language: ``locale`` (their own choice), else the tenant's default,
+    else the current request's."""
+    chosen = locale or getattr(tenant, "locale", None)
+    if chosen:
+        with force_locale(chosen):
+            return _compose(template, to, tenant, context)
+    return _compose(template, to, tenant, context)
+
+
+def _compose(template: str, to: str, tenant: Any | None, context: dict[str, Any]) -> Message:
     site = site_of(tenant)
     context = {"site": site, "recipient": to, **context}
     env = current_app.jinja_env

@@ -77,6 +77,9 @@ class Plugin:
     #: The alembic version directory; default ``<package>/migrations/versions`` when it
     #: exists. Its revisions carry ``branch_labels = ("<name>",)``.
     migrations: Path | None = None
+    #: The gettext catalogs of its words (``<locale>/LC_MESSAGES/messages.po`` and ``.mo``);
+    #: default ``<package>/translations`` when it exists. See docs/plugins.md, "Translations".
+    translations: Path | None = None
     #: Per-tenant settings, validated on every write, edited in both admins, read with
     #: ``tenantry.plugin_settings(TheModel)``.
     settings: type[BaseModel] | None = None
@@ -125,6 +128,8 @@ class Plugin:
             found.append("settings must be a pydantic BaseModel subclass")
         if self.migrations is not None and not Path(self.migrations).is_dir():
             found.append(f"migrations directory {self.migrations} does not exist")
+        if self.translations is not None and not Path(self.translations).is_dir():
+            found.append(f"translations directory {self.translations} does not exist")
         if not self.prefix.startswith("/") or self.prefix in ("/", "/admin", "/static"):
             found.append(
                 f"url_prefix {self.prefix!r} must be a path of its own such as /{self.name}"

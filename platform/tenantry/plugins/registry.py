@@ -147,7 +147,7 @@ def discover(selection: PluginSelection, eps: list[EntryPoint] | None = None) ->
             for module in (ep.module, *(m for m in excluded_roots if excluded_roots[m] in dragged)):
                 _forget_models(module)
             continue
-        _default_migrations(obj, ep.module)
+        _default_directories(obj, ep.module)
         candidates[ep.name] = (ep, obj, dist, ver)
     _order(registry, candidates, {_dist_key(ep): ep.name for ep in eps if ep.dist})
     _refuse_collisions(registry)
@@ -240,16 +240,21 @@ def _named_like(model: type) -> list[type]:
     ]
 
 
-def _default_migrations(plugin: Plugin, module: str) -> None:
-    """By convention a plugin's revisions live in ``<package>/migrations/versions``."""
-    if plugin.migrations is not None:
-        return
+def _default_directories(plugin: Plugin, module: str) -> None:
+    """By convention a plugin's revisions live in ``<package>/migrations/versions`` and
+    its catalogs in ``<package>/translations``."""
     package = sys.modules.get(module.split(".")[0])
     location = getattr(package, "__file__", None)
-    if location is not None:
+    if location is None:
+        return
+    if plugin.migrations is None:
         versions = Path(location).parent / "migrations" / "versions"
         if versions.is_dir():
             plugin.migrations = versions
+    if plugin.translations is None:
+        catalogs = Path(location).parent / "translations"
+        if catalogs.is_dir():
+            plugin.translations = catalogs
 
 
 def plugin_models(module: str) -> list[type]:

@@ -13,6 +13,13 @@ level, for every statement: ORM or raw, through a session or a bare connection.
 - A later statement re-sets them first when the context changed since (a
   ``tenant_context`` entered inside the transaction) or when a savepoint was
   rolled back (which restores the values of its start).
+- A connection in autocommit (a read-only request's reader, see ``replicas``)
+  has no transaction to hold them: its first statement after each checkout sets
+  them for the database session instead, and so does every statement after a
+  change of context. Its next user sets them again before anything else, and a
+  transaction's first statement still clears them (``CLEAN``). Never behind
+  PgBouncer in transaction mode, where the next statement may run on another
+  server connection (``engines``).
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from tenantry.tenancy.tokens import TenantTokens, key_reader
 #: hook supplies their parameters.
 SETS_RLS = "tenantry_sets_rls"
 SETTINGS = (
-    "set_config('tenantry.tenant_id', %(tenantry_token)s, true),"
-    " set_config('tenantry.all_tenants', %(tenantry_all)s, true)"
+    "set_config('tenantry.tenant_id', %(tenantry_token)s, %(tenantry_local)s),"
+    " set_config('tenantry.all_tenants', %(tenantry_all)s, %(tenantry_local)s)"
 )
 #: A FROM item that clears the session-level values; evaluated before the select list.
 CLEAN = (
@@ -74,25 +81,41 @@ def install(engine: Engine, tokens: TenantTokens) -> None:
         if options.get(_SYNCING) or options.get(_PLATFORM_ONLY):
             return statement, parameters
         wanted = (tenant.id if (tenant := get_tenant()) else None, bypassing())
+        dbapi_connection = cursor.connection
         if options.get(SETS_RLS):
             conn.info[_STATE] = wanted
-            return statement, {**parameters, **_values(tokens, wanted)}
-        in_transaction = cursor.connection.pgconn.transaction_status != TransactionStatus.IDLE
-        if not in_transaction or conn.info.get(_STATE) != wanted:
+            return statement, {**parameters, **_values(tokens, wanted, dbapi_connection)}
+        # In a transaction, or in autocommit: what was set still holds, unless changed.
+        holds = dbapi_connection.autocommit or (
+            dbapi_connection.pgconn.transaction_status != TransactionStatus.IDLE
+        )
+        if not holds or conn.info.get(_STATE) != wanted:
             conn.info[_STATE] = wanted
-            conn.exec_driver_sql(_SYNC, _values(tokens, wanted), execution_options={_SYNCING: True})
+            conn.exec_driver_sql(
+                _SYNC,
+                _values(tokens, wanted, dbapi_connection),
+                execution_options={_SYNCING: True},
+            )
         return statement, parameters
 
     event.listen(engine, "before_cursor_execute", before_cursor_execute, retval=True)
     event.listen(engine, "rollback_savepoint", _forget)
+    event.listen(engine, "checkout", _forget_on_checkout)
 
 
-def _values(tokens: TenantTokens, wanted: Wanted) -> dict[str, str]:
+def _values(tokens: TenantTokens, wanted: Wanted, dbapi_connection: Any) -> dict[str, Any]:
     tenant_id, bypass = wanted
     return {
         "tenantry_token": "" if tenant_id is None else tokens.token(tenant_id),
         "tenantry_all": "on" if bypass else "off",
+        # Transaction-local, except in autocommit, where no transaction would keep them.
+        "tenantry_local": not dbapi_connection.autocommit,
     }
+
+
+def _forget_on_checkout(_dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Each checkout sets the settings before its first statement, whatever was set last."""
+    record.info.pop(_STATE, None)
 
 
 def _forget(conn: Connection, *_args: Any) -> None:

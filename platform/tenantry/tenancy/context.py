@@ -27,7 +27,8 @@ class TenantRef:
 
     ``revision`` is the tenant's revision when this ref was read (0 when unknown):
     per-process caches of the tenant's plugins and settings are keyed by it.
-    ``timezone`` is the IANA zone its pages show times in.
+    ``timezone`` is the IANA zone its pages show times in; ``locale`` the language of
+    its pages for people who chose none (None: their browser's).
     """
 
     id: int
@@ -36,6 +37,7 @@ class TenantRef:
     status: str = "active"
     revision: int = 0
     timezone: str = "UTC"
+    locale: str | None = None
 
 
 P = ParamSpec("P")
@@ -80,6 +82,7 @@ def as_ref(tenant: Any) -> TenantRef:
         tenant.status,
         tenant.revision or 0,
         tenant.timezone or "UTC",
+        tenant.locale,
     )
 
 

@@ -1,5 +1,6 @@
 """Exceptions raised when code tries to leave its tenant, and when a Host has no usable site."""
 
+from flask_babel import gettext, lazy_gettext
 from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 
@@ -23,14 +24,18 @@ class NoSiteHere(NotFound):
     """404 for a Host that names no tenant (unknown or deleted): its error page cannot
     link to this host's own pages, which would answer the same."""
 
-    description = "There is no site at this address."
+    description = lazy_gettext("There is no site at this address.")
 
 
 class SiteSuspended(Forbidden):
     """403 for every page of a suspended tenant's hosts."""
 
     def __init__(self, name: str):
-        super().__init__(description=f"{name} is suspended. Contact the platform's operators.")
+        super().__init__(
+            description=gettext(
+                "%(name)s is suspended. Contact the platform's operators.", name=name
+            )
+        )
         self.site_name = name
 
 

@@ -28,6 +28,7 @@ from tenantry.errors import Refused, ValidationFailed
 from tenantry.tenancy.context import all_tenants, writes_platform_tables
 from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host, validate_domain, validate_slug
+from tenantry.tenancy.locales import validate as valid_locale
 from tenantry.tenancy.models import Domain, Tenant, TenantStatus, utcnow
 from tenantry.tenancy.rls import tenant_tables
 from tenantry.tenancy.timezones import validate as valid_timezone
@@ -90,6 +91,17 @@ def set_timezone(session: Session, tenant: Tenant, name: str) -> None:
     if name != tenant.timezone:
         tenant.timezone = name
         tenant.revision += 1  # pages read the zone from the request's tenant state
+        session.flush()
+
+
+@writes_platform_tables
+def set_locale(session: Session, tenant: Tenant, code: str | None) -> None:
+    """Speak ``code`` (``tenancy.locales``) to whoever chose no language; None or "" leaves
+    it to each browser's ``Accept-Language``."""
+    code = valid_locale(code)
+    if code != tenant.locale:
+        tenant.locale = code
+        tenant.revision += 1  # pages read the default from the request's tenant state
         session.flush()
 
 

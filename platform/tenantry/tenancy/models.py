@@ -43,6 +43,9 @@ class Tenant(Global, Base):
     revision: Mapped[int] = mapped_column(default=1)
     #: An IANA zone name (``Europe/Berlin``): how the tenant's pages show times.
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    #: The language of its pages for whoever has not chosen one (``tenancy.locales``);
+    #: None: each browser's ``Accept-Language`` decides.
+    locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     #: When a deleted tenant's data is purged (and its slug freed); None unless deleted.
     purge_after: Mapped[datetime | None] = mapped_column(UtcDateTime)

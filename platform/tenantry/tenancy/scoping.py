@@ -53,15 +53,15 @@ HOME_BIND = "tenantry.home_bind"
 _SET_RLS = f"SELECT {SETTINGS}{{extra}} FROM {CLEAN}"
 #: One row whatever happens (the LEFT JOIN), so the extra columns always come back.
 _SET_RLS_AND_STATE = (
-    f"SELECT {SETTINGS}{{extra}}, t.status, t.revision, t.slug, t.name, t.timezone"
+    f"SELECT {SETTINGS}{{extra}}, t.status, t.revision, t.slug, t.name, t.timezone, t.locale"
     f" FROM {CLEAN} LEFT JOIN tenantry_tenant t ON t.id = %(id)s AND (%(domain)s::text IS NULL"
     " OR EXISTS (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id"
     " AND d.hostname = %(domain)s))"
 )
 _STATE = (
-    "SELECT status, revision, slug, name, timezone FROM tenantry_tenant t WHERE id = ? AND (?"
-    " IS NULL OR EXISTS (SELECT 1 FROM tenantry_domain d WHERE d.tenant_id = t.id"
-    " AND d.hostname = ?))"
+    "SELECT status, revision, slug, name, timezone, locale FROM tenantry_tenant t"
+    " WHERE id = ? AND (? IS NULL OR EXISTS (SELECT 1 FROM tenantry_domain d"
+    " WHERE d.tenant_id = t.id AND d.hostname = ?))"
 )
 
 
@@ -143,8 +143,12 @@ class TenantSession(Session):
         revision, name...), read in the transaction's first round trip; None when it no
         longer exists, or ``domain`` (the custom domain of the request) is no longer its."""
         self.info[DOMAIN_KEY] = domain
-        self.connection()
+        self.connection(bind_arguments={"clause": _A_READ})  # a read-only request's reader
         return self.info.get(STATE_KEY)
+
+
+#: What ``live_tenant`` tells ``get_bind``: the connection it asks for only reads.
+_A_READ = select(literal(1))
 
 
 def _is_tenant_model(entity: Any) -> bool:
@@ -184,7 +188,7 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
             execution_options={SETS_RLS: True},
         ).first()
         replicas.note_freshness(session, connection, row)
-        state = row[-5:] if tenant is not None and row is not None and row[-5] else None
+        state = row[-6:] if tenant is not None and row is not None and row[-6] else None
     elif tenant is not None:
         state = connection.exec_driver_sql(_STATE, (tenant.id, domain, domain)).first()
     if tenant is not None:
@@ -192,8 +196,8 @@ def _begin(session: Session, _transaction: Any, connection: Any) -> None:
 
 
 def _live(tenant_id: int, state: Any) -> TenantRef:
-    status, revision, slug, name, timezone = state
-    return TenantRef(tenant_id, slug, name, status, revision, timezone)
+    status, revision, slug, name, timezone, locale = state
+    return TenantRef(tenant_id, slug, name, status, revision, timezone, locale)
 
 
 @event.listens_for(TenantSession, "after_transaction_end")

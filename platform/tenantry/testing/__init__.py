@@ -13,6 +13,8 @@ them by name and never import that module.
 - ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
 - ``servers``: a real waitress server in a thread, a free loopback port;
 - ``smtp``: a real SMTP server (aiosmtpd) in a thread, and the messages it received;
+- ``oidc_provider``: a real OpenID Connect issuer on loopback, for single sign-on tests
+  (fixture ``oidc_issuer``);
 - ``load``: a bounded concurrent load through a real server that counts tenant bleed;
 - ``workers``: a job queue of the test's own on Redis, and a burst worker in a subprocess.
 
@@ -53,6 +55,7 @@ from tenantry.testing.load import (
     percentile,
     run_load,
 )
+from tenantry.testing.oidc_provider import OidcIssuer
 from tenantry.testing.postgres import (
     ADMIN_URL,
     APP_ROLE,
@@ -88,6 +91,7 @@ __all__ = [
     "LoadReport",
     "LoadTenant",
     "MailCatcher",
+    "OidcIssuer",
     "Received",
     "ScratchPostgres",
     "app_like",

@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from tenantry.testing.servers import free_port
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -284,6 +286,22 @@ class PostgresCluster(Daemon):
         return [PG_SERVER, "-D", str(self.data)] + [
             arg for key, value in settings.items() for arg in ("-c", f"{key}={value}")
         ]
+
+    def start(self) -> PostgresCluster:
+        """Started once it accepts connections: a standby listens while it is still
+        "starting up" (replaying up to a consistent state), longer on a busy machine."""
+        super().start()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            try:
+                psycopg.connect(self.url().replace("+psycopg", ""), connect_timeout=2).close()
+                return self
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    output = self.output()
+                    self.stop()
+                    raise RuntimeError(f"postgres never accepted connections\n{output}") from None
+                time.sleep(0.1)
 
     def stop(self, stop_signal: int = signal.SIGINT) -> None:
         """Fast shutdown (SIGINT to the postmaster), then remove the cluster's folder."""

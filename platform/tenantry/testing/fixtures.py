@@ -55,6 +55,7 @@ from tenantry.testing.clients import (
     do_login,
     host_of,
 )
+from tenantry.testing.oidc_provider import OidcIssuer
 from tenantry.testing.partitioned import partition_tenant_tables, partitions_wanted
 from tenantry.testing.postgres import ScratchPostgres, require_postgres
 from tenantry.testing.smtp import MailCatcher
@@ -238,3 +239,21 @@ def outbox(app: Flask, smtp_server: MailCatcher) -> Iterator[MailCatcher]:
     )
     yield smtp_server
     mail.use_backend(app, before)
+
+
+@pytest.fixture(scope="session")
+def _oidc_issuer_server() -> Iterator[OidcIssuer]:
+    with OidcIssuer() as issuer:
+        yield issuer
+
+
+@pytest.fixture
+def oidc_issuer(
+    app: Flask, _oidc_issuer_server: OidcIssuer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[OidcIssuer]:
+    """A real OpenID Connect issuer on loopback (``testing.oidc_provider``), emptied for
+    the test; the app may name its http:// URL as an issuer during the test."""
+    monkeypatch.setattr(app.extensions["tenantry.settings"], "oidc_allow_http_issuers", True)
+    _oidc_issuer_server.reset()
+    yield _oidc_issuer_server
+    _oidc_issuer_server.reset()

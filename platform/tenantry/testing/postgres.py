@@ -55,6 +55,7 @@ class ScratchPostgres:
 
     def __init__(self, admin_url: str = ADMIN_URL) -> None:
         self.name = f"tenantry_test_{uuid.uuid4().hex[:10]}"
+        self.server_url = admin_url
         self.admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as connection:
             for role in (APP_ROLE, PLATFORM_ROLE):
@@ -75,7 +76,7 @@ class ScratchPostgres:
 
     def url_as(self, role: str) -> str:
         """The scratch database's URL for ``role`` (trust authentication, no password)."""
-        base = make_url(ADMIN_URL).set(database=self.name, username=role, password=None)
+        base = make_url(self.server_url).set(database=self.name, username=role, password=None)
         return base.render_as_string(hide_password=False)
 
     def drop(self) -> None:

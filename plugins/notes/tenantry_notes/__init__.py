@@ -17,6 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tenantry import NavItem, Plugin, Slot, User, cache, db
+from tenantry import lazy_gettext as _l
 from tenantry.signals import demo_seeded
 from tenantry_notes import service
 from tenantry_notes.api import api
@@ -77,7 +78,7 @@ plugin = Plugin(
     requires=["tenantry>=0.2,<1"],
     blueprint=bp,
     settings=NotesSettings,
-    nav=[NavItem("Notes", "notes.index")],
+    nav=[NavItem(_l("Notes"), "notes.index")],
     slots={"tenant_dashboard": Slot(recent_notes, order=10)},
     receivers=[(demo_seeded, seed_demo)],
     tenant_admin_views="tenantry_notes.admin:tenant_views",

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_login import current_user
 
+from tenantry import lazy_gettext as _l
 from tenantry.admin import ModelView, tenant_column
 from tenantry_notes import service
 from tenantry_notes.models import Note
@@ -21,9 +22,9 @@ class TenantNotesView(ModelView):
     column_default_sort = ("updated_at", True)
     form_columns = ("title", "body", "tags")
     done_messages = {
-        "create": "Note “{name}” created.",
-        "update": "Note “{name}” saved.",
-        "delete": "Note “{name}” deleted.",
+        "create": _l("Note “{name}” created."),
+        "update": _l("Note “{name}” saved."),
+        "delete": _l("Note “{name}” deleted."),
     }
 
     def create(self, form: Any) -> Note:

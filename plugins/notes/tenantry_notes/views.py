@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from tenantry import db, members_only, paginate
+from tenantry import db, gettext, members_only, paginate
 from tenantry_notes import service
 from tenantry_notes.forms import NoteForm
 from tenantry_notes.models import Note
@@ -17,7 +17,7 @@ bp = members_only(Blueprint("notes", __name__, template_folder="templates"))
 def _get(note_id: int) -> Note:
     note = db.session.get(Note, note_id)  # another tenant's id is simply not found
     if note is None:
-        abort(404, description="There is no such note.")
+        abort(404, description=gettext("There is no such note."))
     return note
 
 
@@ -65,7 +65,7 @@ def _form_page(note: Note | None):
             for field, message in error.errors.items():
                 getattr(form, field).errors = [message]
         else:
-            flash("Note saved." if note else "Note created.", "success")
+            flash(gettext("Note saved.") if note else gettext("Note created."), "success")
             return redirect(url_for(".show", note_id=saved.id))
     return render_template("notes/form.html", form=form, note=note)
 
@@ -74,5 +74,5 @@ def _form_page(note: Note | None):
 def delete(note_id: int):
     service.delete(_get(note_id))
     db.session.commit()
-    flash("Note deleted.", "success")
+    flash(gettext("Note deleted."), "success")
     return redirect(url_for(".index"))

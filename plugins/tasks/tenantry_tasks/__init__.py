@@ -15,6 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tenantry import NavItem, Plugin, Slot, TenantRef, cache, db
+from tenantry import lazy_gettext as _l
 from tenantry.signals import demo_seeded
 from tenantry_notes.models import Note
 from tenantry_notes.signals import note_deleted
@@ -74,7 +75,7 @@ plugin = Plugin(
     requires=["tenantry>=0.2,<1", "tenantry-notes>=1.0"],
     blueprint=bp,
     settings=TasksSettings,
-    nav=[NavItem("Tasks", "tasks.index")],
+    nav=[NavItem(_l("Tasks"), "tasks.index")],
     slots={"tenant_dashboard": Slot(open_tasks, order=20), "note_detail": tasks_of_note},
     receivers=[
         (note_deleted, lambda note, **_: service.unlink_note(note)),

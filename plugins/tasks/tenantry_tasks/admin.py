@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tenantry import lazy_gettext as _l
 from tenantry.admin import ModelView, tenant_column
 from tenantry_tasks import service
 from tenantry_tasks.models import Task
@@ -18,9 +19,9 @@ class TenantTasksView(ModelView):
     column_filters = ("done", "due")
     form_columns = ("title", "done", "due")
     done_messages = {
-        "create": "Task “{name}” created.",
-        "update": "Task “{name}” saved.",
-        "delete": "Task “{name}” deleted.",
+        "create": _l("Task “{name}” created."),
+        "update": _l("Task “{name}” saved."),
+        "delete": _l("Task “{name}” deleted."),
     }
 
     def create(self, form: Any) -> Task:

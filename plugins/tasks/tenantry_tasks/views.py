@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from tenantry import ValidationFailed, db, members_only, plugin_settings
+from tenantry import ValidationFailed, db, gettext, members_only, plugin_settings
 from tenantry_notes.models import Note
 from tenantry_tasks import service
 from tenantry_tasks.forms import TaskForm
@@ -32,7 +32,7 @@ def _form(task: Task | None = None) -> TaskForm:
 def _get(task_id: int) -> Task:
     task = db.session.get(Task, task_id)
     if task is None:
-        abort(404, description="There is no such task.")
+        abort(404, description=gettext("There is no such task."))
     return task
 
 
@@ -68,7 +68,7 @@ def create():
     if form.validate_on_submit() and _saved(
         form, lambda: service.create(form.title.data, form.due.data, form.note_id.data)
     ):
-        flash("Task added.", "success")
+        flash(gettext("Task added."), "success")
         return redirect(url_for(".index"))
     return _listing(form, 422)
 
@@ -80,7 +80,7 @@ def edit(task_id: int):
     if form.validate_on_submit() and _saved(
         form, lambda: service.update(task, form.title.data, form.due.data, form.note_id.data)
     ):
-        flash("Task saved.", "success")
+        flash(gettext("Task saved."), "success")
         return redirect(url_for(".index"))
     if request.method == "GET":
         form.note_id.data = task.note_id or 0
@@ -99,7 +99,7 @@ def toggle(task_id: int):
 def delete(task_id: int):
     service.delete(_get(task_id))
     db.session.commit()
-    flash("Task deleted.", "success")
+    flash(gettext("Task deleted."), "success")
     return redirect(url_for(".index"))
 
 

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PublicNotesConfig(AppConfig):
+    name = "bench.peers.djangoapp.publicnotes"
+    label = "publicnotes"
