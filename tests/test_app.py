@@ -20,11 +20,13 @@ def test_request_hooks_run_in_the_documented_order(app: Flask) -> None:
         "tenantry.security.protect_forms",
         "tenantry.admin.sites.open_platform_scope",
         "tenantry.plugins.runtime.gate",
+        "tenantry.request_signals.announce_start",
     ]
     # after_request hooks run in reverse: headers are added before the line is logged.
     assert names(app.after_request_funcs[None]) == [
         "tenantry.requestlog.log_request",
         "tenantry.instrument.note_request",
+        "tenantry.request_signals.announce_finish",
         "tenantry.security.add_headers",
     ]
     assert names(app.teardown_request_funcs[None]) == ["tenantry.tenancy.gate.leave_tenant"]

@@ -59,8 +59,10 @@ _PUBLIC = {
     "gettext": "flask_babel",
     "ngettext": "flask_babel",
     "lazy_gettext": "flask_babel",
-    # the application
+    # the application, and how it tells which tenant a request is for (tenant_resolvers)
     "create_app": "tenantry.app",
+    "TenantClaim": "tenantry.tenancy.strategies",
+    "TenantResolver": "tenantry.tenancy.strategies",
 }
 __all__ = sorted([*_PUBLIC, "Base", "UtcDateTime", "db"])
 
@@ -81,6 +83,7 @@ if TYPE_CHECKING:
     from tenantry.tenancy.errors import NoTenantError, TenantViolation
     from tenantry.tenancy.mixins import Global, TenantScoped, tenant_foreign_key, tenant_join
     from tenantry.tenancy.models import utcnow
+    from tenantry.tenancy.strategies import TenantClaim, TenantResolver
     from tenantry.tenant_keys import move_to_id_key, move_to_tenant_key
 
 

@@ -20,6 +20,7 @@ from tenantry import (
     instrument,
     jobs,
     mail,
+    request_signals,
     requestlog,
     security,
     views,
@@ -49,7 +50,7 @@ from tenantry.plugins.runtime import PluginRuntime
 from tenantry.proxies import ForwardedHeaders
 from tenantry.replicas import ReplicaSet, hand_lsn_to_client, routed
 from tenantry.settings import Settings, SettingsError, load_settings
-from tenantry.tenancy import connections, gate, timezones
+from tenantry.tenancy import connections, gate, strategies, timezones
 from tenantry.tenancy.context import current_tenant
 from tenantry.tenancy.models import Domain, Tenant
 from tenantry.tenancy.resolve import HostResolver
@@ -99,7 +100,13 @@ def trusted_hosts(root: str) -> list[str]:
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or load_settings()
     requestlog.configure_logging(settings)
-    app = Flask("tenantry", instance_path=str(settings.instance_path.resolve()))
+    classes = settings.core_classes()  # a deployment's own subclasses of Flask's classes
+    app_class: type[Flask] = classes.get("app_class", Flask)
+    app = app_class("tenantry", instance_path=str(settings.instance_path.resolve()))
+    if "request_class" in classes:
+        app.request_class = classes["request_class"]
+    if "response_class" in classes:
+        app.response_class = classes["response_class"]
     app.config.update(
         SECRET_KEY=settings.secret_key.get_secret_value(),
         TRUSTED_HOSTS=settings.trusted_hosts or trusted_hosts(settings.root_host),
@@ -137,7 +144,11 @@ def create_app(settings: Settings | None = None) -> Flask:
         log.warning("%s", problem)
     schema = SchemaCheck(alembic_config(settings, registry))
     app.extensions["tenantry.schema"] = schema
-    gate.install(app, HostResolver(engine, settings.root_host, settings.resolve_cache_ttl))
+    gate.install(
+        app,
+        HostResolver(engine, settings.root_host, settings.resolve_cache_ttl),
+        strategies.build(settings),
+    )
     app.jinja_env.globals["current_tenant"] = current_tenant
     app.jinja_env.filters["when"] = timezones.when
     cache.init_app(app, settings)
@@ -157,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     views.init_app(app)
     init_admin(app, registry)
     _request_hooks(app, settings, runtime, replicas)
+    request_signals.relay_sign_ins()
 
     readiness = Readiness(
         engine, schema, replicas, app.extensions[THROTTLE].shared_storage_reachable
@@ -169,7 +181,10 @@ def _middleware(app: Flask, settings: Settings, readiness: Readiness) -> None:
     """What runs around Flask, outermost first: who the client is (trusted proxies), which
     host it asked for (lower case; an absolute request target wins over Host), the
     request's id, the probes, answered before any Host check, then the request's metrics
-    (so probes are not counted)."""
+    (so probes are not counted); with the path strategy, last, ``/t/<slug>`` moved from the
+    path into SCRIPT_NAME, before Flask routes."""
+    if "path" in settings.tenant_resolvers:
+        app.wsgi_app = strategies.PathPrefix(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = ForwardedHeaders(  # type: ignore[method-assign]
         HostHeader(
             requestlog.RequestIds(
@@ -200,12 +215,15 @@ def _request_hooks(
         security.protect_forms,  # CSRF on every unsafe browser request
         open_platform_scope,  # the platform admin works across tenants, on purpose
         runtime.gate,  # a plugin's routes exist only where it is enabled
+        request_signals.announce_start,  # signals.request_started, when anything listens
     ):
         app.before_request(hook)
-    # after_request hooks run last-registered first: headers go on before the log line.
+    # after_request hooks run last-registered first: headers go on before request_finished
+    # is sent (its receivers see them), and before the log line.
     app.after_request(requestlog.log_request)
     if instrument.instrument_of(app) is not None:
         app.after_request(instrument.note_request)
+    app.after_request(request_signals.announce_finish)
     app.after_request(security.response_headers(settings))
     if replicas is not None:  # a client that wrote reads its writes from the next request on
         app.after_request(hand_lsn_to_client(replicas, settings.secure_cookies))

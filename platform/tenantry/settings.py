@@ -18,6 +18,7 @@ import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
+from importlib import import_module
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
@@ -241,6 +242,77 @@ class Settings(BaseSettings):
     jobs_suspended_retry: int = Field(
         default=300, ge=1, description="Seconds before a suspended tenant's job is tried again."
     )
+    tenant_resolvers: list[str] = Field(
+        default_factory=lambda: ["host"],
+        description="How a request names its tenant, strategies tried in order: 'host' "
+        "(subdomain or custom domain), 'header' (tenant_header, from trusted proxies only), "
+        "'path' (/t/<slug>/...), or 'package.module:factory' of your own.",
+    )
+    tenant_header: str = Field(
+        default="X-Tenant",
+        pattern=r"^[A-Za-z0-9-]{1,64}$",
+        description="The header the 'header' strategy reads the tenant's slug from.",
+    )
+    app_class: str | None = Field(
+        default=None,
+        description="'package.module:Class', a subclass of flask.Flask the app is made from; "
+        "unset: Flask itself.",
+    )
+    request_class: str | None = Field(
+        default=None,
+        description="'package.module:Class', a subclass of flask.Request every request is; "
+        "unset: the app class's own.",
+    )
+    response_class: str | None = Field(
+        default=None,
+        description="'package.module:Class', a subclass of flask.Response views answer with; "
+        "unset: the app class's own.",
+    )
+
+    @field_validator("app_class", "request_class", "response_class")
+    @classmethod
+    def _core_class(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None:
+            core_class(value, CORE_CLASS_BASES[str(info.field_name)])  # raises ValueError
+        return value
+
+    def core_classes(self) -> dict[str, type]:
+        """The classes set in place of Flask's, by setting name (unset ones left out)."""
+        return {
+            name: core_class(path, CORE_CLASS_BASES[name])
+            for name in CORE_CLASS_BASES
+            if (path := getattr(self, name)) is not None
+        }
+
+    @field_validator("tenant_resolvers")
+    @classmethod
+    def _resolvers(cls, value: list[str]) -> list[str]:
+        if not value:
+            raise ValueError('name at least one strategy, e.g. ["host"]')
+        if len(set(value)) != len(value):
+            raise ValueError("each strategy once")
+        for name in value:
+            if name in BUILT_IN_RESOLVERS:
+                continue
+            if ":" not in name and "." not in name:
+                raise ValueError(
+                    f"unknown strategy {name!r}: use {', '.join(BUILT_IN_RESOLVERS)} "
+                    "or 'package.module:factory'"
+                )
+            if not callable(named_object(name)):
+                raise ValueError(f"{name!r} is not a callable that makes a strategy")
+        return value
+
+    @model_validator(mode="after")
+    def _header_needs_a_proxy(self) -> Settings:
+        if "header" in self.tenant_resolvers and not (
+            self.trusted_proxies or self.trusted_proxy_addresses
+        ):
+            raise ValueError(
+                "tenant_resolvers: the 'header' strategy believes the header from trusted "
+                "proxies only; set trusted_proxy_addresses (or trusted_proxies)"
+            )
+        return self
 
     metrics_enabled: bool = Field(
         default=True,
@@ -473,6 +545,48 @@ def parse_mail_url(url: str) -> MailServer:
         user=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password else None,
     )
+
+
+#: The tenant resolution strategies named by a word (``tenancy.strategies``); others are
+#: import paths.
+BUILT_IN_RESOLVERS = ("host", "header", "path")
+#: The settings that replace one of Flask's classes, and the class each must extend.
+CORE_CLASS_BASES: dict[str, str] = {
+    "app_class": "flask:Flask",
+    "request_class": "flask:Request",
+    "response_class": "flask:Response",
+}
+
+
+def named_object(path: str) -> Any:
+    """The object an import path names: ``package.module:Name`` (or ``package.module.Name``).
+
+    Raises ValueError with what went wrong, worded for the settings' error message.
+    """
+    module, colon, name = path.partition(":")
+    if not colon:
+        module, _, name = path.rpartition(".")
+    if not module or not name:
+        raise ValueError(f"{path!r} is not an import path such as 'mysite.web:Request'")
+    try:
+        found = import_module(module)
+    except ImportError as error:
+        raise ValueError(f"cannot import {module!r} ({error})") from None
+    try:
+        for part in name.split("."):
+            found = getattr(found, part)
+    except AttributeError:
+        raise ValueError(f"module {module!r} has no {name!r}") from None
+    return found
+
+
+def core_class(path: str, base_path: str) -> type:
+    """The class ``path`` names, checked to extend the class ``base_path`` names."""
+    found = named_object(path)
+    base = named_object(base_path)
+    if not (isinstance(found, type) and issubclass(found, base)):
+        raise ValueError(f"{path!r} is not a subclass of {base_path.replace(':', '.')}")
+    return found
 
 
 def project_home() -> Path | None:

@@ -1,9 +1,16 @@
 """Every signal the core sends, in one place: plugins and deployments connect here.
 
+docs/extending.md catalogues each (when it fires, sender, keyword arguments, in whose
+context); tests/extending/test_hooks.py holds the catalogue and this module to each other.
+
 Tenant lifecycle signals are sent with the ``Tenant`` as sender, inside the
 transaction that made the change (after its flush, before its commit), so a
 receiver's writes commit or roll back with it. A plugin's receivers run only
-for tenants that enabled the plugin (see ``Plugin.receivers``).
+for tenants that enabled the plugin (see ``Plugin.receivers``): a signal about no
+tenant (``tenant=None``) reaches only receivers connected directly.
+
+The request signals are on every request's path: they are sent only when something
+is connected to them, so they cost nothing otherwise.
 """
 
 from blinker import Namespace
@@ -38,5 +45,24 @@ plugin_unlocked = _signals.signal("plugin-unlocked")
 #: Sent inside the demo tenant's context by ``tenantry demo`` (sender: the Tenant), so
 #: plugins can add sample data, each only once.
 demo_seeded = _signals.signal("demo-seeded")
+#: The request's tenant is known and live (sender: the app; ``tenant=`` the TenantRef), inside
+#: its context, before CSRF and the plugin gate. Not sent for the root host or static files.
+tenant_resolved = _signals.signal("tenant-resolved")
+#: The core's checks passed and the view is next (sender: the app; ``tenant=`` the TenantRef,
+#: None on the root host and for static files).
+request_started = _signals.signal("request-started")
+#: A response is about to go out, security headers set (sender: the app; ``tenant=``,
+#: ``response=`` the Response, which receivers may add headers to). Sent for every response
+#: the app makes, refusals (400, 403, 404) included.
+request_finished = _signals.signal("request-finished")
+#: Someone signed in, on a tenant's host or the root host (sender: the app; ``user=`` the
+#: signed-in account, ``tenant=`` the TenantRef or None for operators).
+user_signed_in = _signals.signal("user-signed-in")
+#: Someone signed out (sender: the app; ``user=``, ``tenant=``).
+user_signed_out = _signals.signal("user-signed-out")
+#: A job's function returned and its writes committed (sender: the app; ``job=`` the job's
+#: id, ``function=`` its import path, ``result=`` what it returned, ``tenant=`` the TenantRef,
+#: None for platform jobs), inside the job's tenant context.
+job_done = _signals.signal("job-done")
 #: Internal: a commit changed tenants or domains; host caches drop stale answers.
 hosts_changed = _signals.signal("hosts-changed")

@@ -1,4 +1,8 @@
-"""Probes over HTTP: hosts, ids in URLs and API calls, cookies and tokens carried across."""
+"""Probes over HTTP: hosts, ids in URLs and API calls, cookies and tokens carried across.
+
+The probes through ``acme_client`` run once per resolution strategy: acme named by its
+host, by the X-Tenant header from a trusted proxy, and by the path /t/acme/.
+"""
 
 import pytest
 
@@ -6,7 +10,14 @@ from tenantry.testing import assert_isolated, client_for, do_login
 
 
 @pytest.fixture
-def acme_client(app, acme):
+def acme_client(strategy_client, acme):
+    client = strategy_client(acme.tenant)
+    do_login(client, (acme.email, acme.password))
+    return client
+
+
+@pytest.fixture
+def host_client(app, acme):
     client = client_for(app, "acme.localhost")
     do_login(client, (acme.email, acme.password))
     return client
@@ -84,8 +95,8 @@ def test_tenant_admin_cannot_open_another_tenants_rows_by_id(acme_client, bravo)
         assert_isolated(response.get_data(as_text=True), ["bravo-note", "owner@bravo.test"])
 
 
-def test_a_session_cookie_of_one_tenant_authenticates_nobody_on_another(app, acme_client, bravo):
-    cookie = acme_client.get_cookie("tenantry_session", domain="acme.localhost")
+def test_a_session_cookie_of_one_tenant_authenticates_nobody_on_another(app, host_client, bravo):
+    cookie = host_client.get_cookie("tenantry_session", domain="acme.localhost")
     replay = client_for(app, "bravo.localhost")
     replay.set_cookie("tenantry_session", cookie.value, domain="bravo.localhost")
     assert replay.get("/notes/").status_code == 302  # to the login page
@@ -94,8 +105,8 @@ def test_a_session_cookie_of_one_tenant_authenticates_nobody_on_another(app, acm
     assert root.get("/admin/").status_code == 302
 
 
-def test_session_cookie_is_host_only(acme_client):
-    cookie = acme_client.get_cookie("tenantry_session", domain="acme.localhost")
+def test_session_cookie_is_host_only(host_client):
+    cookie = host_client.get_cookie("tenantry_session", domain="acme.localhost")
     assert cookie.domain in ("acme.localhost", "")
     assert not cookie.domain.startswith(".")
     assert cookie.http_only

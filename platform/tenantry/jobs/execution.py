@@ -3,7 +3,7 @@
 The tenant is read live first: deleted (or gone) drops the job, suspended puts it
 off, a plugin the tenant turned off (or this process did not load) skips its jobs.
 Then the function runs in a fresh app context, in a request context on the tenant's
-host (so ``url_for`` gives the tenant's links), in the tenant's context, as the
+site (so ``url_for`` gives the tenant's links), in the tenant's context, as the
 person who enqueued it; its session is committed when it returns and rolled back
 when it raises. Plugin receivers it triggers are gated exactly as in a request.
 """
@@ -23,9 +23,11 @@ from flask import Flask, current_app
 from tenantry import metrics
 from tenantry.db import db
 from tenantry.jobs.envelope import PLATFORM, Envelope, resolve
+from tenantry.links import site_host, site_prefix
 from tenantry.plugins.runtime import runtime
 from tenantry.settings import Settings
-from tenantry.tenancy.context import TenantRef, all_tenants, tenant_context
+from tenantry.signals import job_done
+from tenantry.tenancy.context import TenantRef, all_tenants, get_tenant, tenant_context
 from tenantry.tenancy.models import TenantStatus
 
 log = logging.getLogger("tenantry.jobs")
@@ -103,12 +105,11 @@ def _plugin_off(plugin: str, slug: str) -> str | None:
 
 @contextmanager
 def _request(app: Flask, tenant: TenantRef | None, envelope: Envelope) -> Iterator[None]:
-    """A request context on the tenant's host (the root host for platform jobs), acting as
+    """A request context on the tenant's site (the root host for platform jobs), acting as
     the job's starter."""
-    config = settings()
-    host = f"{tenant.slug}.{config.server_name}" if tenant else config.server_name
-    scheme = "https" if config.secure_cookies else "http"
-    with app.test_request_context("/", base_url=f"{scheme}://{host}/"):
+    scheme = "https" if settings().secure_cookies else "http"
+    base_url = f"{scheme}://{site_host(tenant)}{site_prefix(tenant)}/"
+    with app.test_request_context("/", base_url=base_url):
         act_as = app.extensions.get(ACT_AS)
         if act_as is not None:
             act_as(envelope.acting)
@@ -124,6 +125,14 @@ def _call(envelope: Envelope) -> Outcome:
         db.session.rollback()
         metrics.JOB_FAILURES.labels(envelope.plugin or "core").inc()
         raise
+    if job_done.receivers:
+        job_done.send(
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            job=envelope.id,
+            function=envelope.function,
+            result=result,
+            tenant=get_tenant(),
+        )
     return Outcome("done", result=result if _is_json(result) else None)
 
 

@@ -1,7 +1,7 @@
 """Exceptions raised when code tries to leave its tenant, and when a Host has no usable site."""
 
 from flask_babel import gettext, lazy_gettext
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import BadRequest, Forbidden, NotFound
 
 
 class TenancyError(Exception):
@@ -41,3 +41,14 @@ class SiteSuspended(Forbidden):
 
 class RowSecurityUnavailable(TenancyError):
     """PostgreSQL's row-level security is not set up (not migrated, or a role lacks access)."""
+
+
+class ConflictingClaims(BadRequest):
+    """400 for a request that names two different tenants (say, its host one and its path
+    another): answering for either could show one tenant's page to the other's users."""
+
+    def __init__(self, first: str, second: str):
+        super().__init__(
+            description=f"This request names two different sites: {first} names one and "
+            f"{second} another. Use one site's address only."
+        )

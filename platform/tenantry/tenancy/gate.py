@@ -11,19 +11,22 @@ tenant"; nothing else stores it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, ExitStack
 from typing import TypeVar
 
 from flask import Flask, abort, current_app, g, request
 
 from tenantry.db import db
-from tenantry.signals import hosts_changed
+from tenantry.signals import hosts_changed, tenant_resolved
 from tenantry.tenancy.context import TenantRef, tenant_context
-from tenantry.tenancy.errors import InvalidName, NoSiteHere, SiteSuspended
+from tenantry.tenancy.errors import ConflictingClaims, InvalidName, NoSiteHere, SiteSuspended
 from tenantry.tenancy.models import TenantStatus
 from tenantry.tenancy.resolve import PLATFORM, HostResolver
+from tenantry.tenancy.strategies import TenantResolver
 
 EXTENSION = "tenantry.resolver"
+STRATEGIES = "tenantry.tenant_resolvers"
 #: Answered on every accepted host, without a tenant: the core's static files. (The probes
 #: never get this far: ``health.Probes`` answers them on any Host.)
 HOSTLESS_ENDPOINTS = frozenset({"static"})
@@ -31,9 +34,10 @@ _SCOPE = "_tenantry_request_scope"
 T = TypeVar("T")
 
 
-def install(app: Flask, resolver: HostResolver) -> None:
-    """Give the app its resolver; commits that change hosts clear it."""
+def install(app: Flask, resolver: HostResolver, strategies: Sequence[TenantResolver]) -> None:
+    """Give the app its resolver and strategies; commits that change hosts clear the resolver."""
     app.extensions[EXTENSION] = resolver
+    app.extensions[STRATEGIES] = tuple(strategies)
     hosts_changed.connect(resolver.clear, weak=True)
 
 
@@ -55,14 +59,12 @@ def hold_for_request(context: AbstractContextManager[T]) -> T:
 
 
 def enter_tenant() -> None:
-    """before_request: resolve the Host; 400/403/404 for bad, suspended and unknown hosts."""
+    """before_request: find the tenant; 400/403/404 for bad, suspended and unknown ones."""
     if request.endpoint in HOSTLESS_ENDPOINTS:
         return
-    hosts = resolver()
-    try:
-        found, domain = hosts.lookup(request.host)
-    except InvalidName:
-        abort(400, description="The Host header is not a valid hostname.")
+    extensions = current_app.extensions
+    hosts: HostResolver = extensions[EXTENSION]
+    found, domain = _claimed(hosts, extensions[STRATEGIES])
     if found == PLATFORM:
         return
     if found is None:
@@ -86,6 +88,51 @@ def enter_tenant() -> None:
         raise SiteSuspended(live.name)
     if live != found:
         hold_for_request(tenant_context(live))
+    if tenant_resolved.receivers:
+        tenant_resolved.send(current_app._get_current_object(), tenant=live)  # type: ignore[attr-defined]
+
+
+def _claimed(
+    hosts: HostResolver, strategies: Sequence[TenantResolver]
+) -> tuple[TenantRef | str | None, str | None]:
+    """What the strategies name, looked up: (PLATFORM, a TenantRef, or None for no such
+    site; the custom domain named, if any). Every strategy is asked, so two that name
+    different tenants are caught (400) whichever comes first; a name no tenant has (an
+    unknown subdomain or domain) gives way to one that a tenant has."""
+    chosen: TenantRef | None = None
+    chosen_by = ""
+    chosen_domain: str | None = None
+    named = platform = False
+    for strategy in strategies:
+        claim = strategy.resolve(request)
+        if claim is None:
+            continue
+        try:
+            if claim.host is not None:
+                found, domain = hosts.lookup(claim.host)
+            else:
+                found, domain = hosts.lookup_slug(claim.slug), None
+        except InvalidName:
+            named_by = claim.source[:1].upper() + claim.source[1:]
+            what = "a valid hostname" if claim.host is not None else "a valid name of a site"
+            abort(400, description=f"{named_by} is not {what}.")
+        if found is PLATFORM:  # the root host names no tenant; another strategy may
+            platform = True
+            continue
+        named = True
+        if not isinstance(found, TenantRef):
+            continue
+        if chosen is None:
+            chosen, chosen_by, chosen_domain = found, claim.source, domain
+        elif found.id != chosen.id:
+            raise ConflictingClaims(chosen_by, claim.source)
+        elif domain is not None:  # the same tenant: keep the domain, to confirm it is still its
+            chosen_domain = domain
+    if chosen is not None:
+        return chosen, chosen_domain
+    if named:
+        return None, None
+    return (PLATFORM if platform or hosts.is_root(request.host) else None), None
 
 
 def leave_tenant(_exc: BaseException | None) -> None:

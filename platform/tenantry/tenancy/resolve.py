@@ -26,6 +26,7 @@ from sqlalchemy import Engine, select
 
 from tenantry.tenancy.connections import PLATFORM_TABLES_ONLY
 from tenantry.tenancy.context import TenantRef
+from tenantry.tenancy.errors import InvalidName
 from tenantry.tenancy.hostnames import normalize_host
 from tenantry.tenancy.models import Domain, Tenant
 
@@ -80,6 +81,22 @@ class HostResolver:
             while len(self._cache) > self._max_entries:
                 self._cache.popitem(last=False)
         return found, domain
+
+    def lookup_slug(self, slug: str | None) -> TenantRef | None:
+        """The tenant with this slug: looked up, and cached, as its subdomain of the root host.
+        Raises InvalidName for a slug that could not be one."""
+        if not slug or "." in slug:
+            raise InvalidName(f"{slug!r} is not a tenant's slug")
+        found = self.lookup(slug + self._suffix)[0]
+        assert not isinstance(found, str)
+        return found
+
+    def is_root(self, raw_host: str) -> bool:
+        """Whether ``raw_host`` is the root host (False for malformed ones)."""
+        try:
+            return normalize_host(raw_host) == self.root_host
+        except InvalidName:
+            return False
 
     def forget(self, host: str) -> None:
         """Drop one (normalised) host: the next lookup reads it from the database."""

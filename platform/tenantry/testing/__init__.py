@@ -6,7 +6,8 @@ and scripts use it too. The pytest fixtures (``app``, ``make_tenant``,
 tenantry registers as a pytest plugin (entry point ``pytest11``); tests use
 them by name and never import that module.
 
-- ``apps``: settings for a scratch database, the app built and migrated, emptied again;
+- ``apps``: settings for a scratch database, the app built and migrated, emptied again,
+  another app on the same database with some settings changed (``app_like``);
 - ``clients``: test clients bound to a host, logging in through the real form (and
   ``WireClient``, the same over real sockets);
 - ``postgres``: a scratch PostgreSQL database and the role row-level security applies to;
@@ -25,11 +26,22 @@ For deployment tests (imported from their modules, not from here):
 - ``failover``: a write load through a balancer while a backend is killed.
 """
 
-from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
+from tenantry.testing.apps import (
+    PASSWORD,
+    ROOT,
+    app_like,
+    build_app,
+    dispose,
+    forget_cached,
+    reset_database,
+    settings_for_test,
+)
 from tenantry.testing.clients import (
+    STRATEGY_SETTINGS,
     HostClient,
     assert_isolated,
     client_for,
+    client_via,
     csrf_token,
     do_login,
     host_of,
@@ -71,6 +83,7 @@ __all__ = [
     "PLATFORM_ROLE",
     "REDIS_URL",
     "ROOT",
+    "STRATEGY_SETTINGS",
     "Client",
     "HostClient",
     "JobQueue",
@@ -81,11 +94,15 @@ __all__ = [
     "OidcIssuer",
     "Received",
     "ScratchPostgres",
+    "app_like",
     "assert_isolated",
     "build_app",
     "client_for",
+    "client_via",
     "csrf_token",
+    "dispose",
     "do_login",
+    "forget_cached",
     "free_port",
     "host_of",
     "job_queue",

@@ -64,6 +64,24 @@ def build_app(settings: Settings) -> Flask:
     return app
 
 
+def app_like(app: Flask, **overrides: Any) -> Flask:
+    """Another app on ``app``'s (migrated) database, with ``overrides`` to its settings: to
+    test a setting on both databases without migrating a second one. Call ``dispose`` after."""
+    settings: Settings = app.extensions["tenantry.settings"]
+    assert settings.secret_key is not None
+    values = settings.model_dump() | {"secret_key": settings.secret_key.get_secret_value()}
+    other = create_app(load_settings(**(values | overrides)))
+    other.config["TESTING"] = True
+    return other
+
+
+def dispose(app: Flask) -> None:
+    """Close the connections an ``app_like`` app opened."""
+    with app.app_context():
+        db.engine.dispose()
+        db.platform_engine.dispose()
+
+
 def reset_database(app: Flask) -> None:
     """Empty every table and forget cached state (resolved hosts, enabled plugins, throttle,
     the tenant-keyed cache).
@@ -87,6 +105,14 @@ def reset_database(app: Flask) -> None:
             with db.engine.begin() as connection:
                 for table in tables:
                     connection.execute(table.delete())
+    forget_cached(app)
+
+
+def forget_cached(app: Flask) -> None:
+    """Forget what ``app`` keeps in memory about the database: resolved hosts, enabled
+    plugins, the throttle, the tenant-keyed cache (an ``app_like`` app, after a reset)."""
+    settings: Settings = app.extensions["tenantry.settings"]
+    with app.app_context():
         resolver().clear()
         runtime().enabled_cache.clear()
         throttle().reset()

@@ -29,15 +29,29 @@ def host_of(tenant: Any) -> str:
 
 
 class HostClient(FlaskClient):
-    """A test client that sends every request to one Host (a tenant's or the root)."""
+    """A test client that sends every request to one Host (a tenant's or the root), with
+    ``prefix`` before every path it is given and ``headers`` on every request."""
 
-    def __init__(self, *args: Any, host: str = ROOT, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        host: str = ROOT,
+        prefix: str = "",
+        headers: dict[str, str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.host = host
+        self.prefix = prefix
+        self.headers = headers or {}
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
         if not (args and not isinstance(args[0], str)):
             kwargs.setdefault("base_url", f"http://{self.host}")
+            if self.prefix and args and args[0].startswith("/"):
+                args = (self.prefix + args[0], *args[1:])
+        if self.headers:
+            kwargs["headers"] = {**self.headers, **dict(kwargs.get("headers") or {})}
         return super().open(*args, **kwargs)
 
     def session_transaction(self, *args: Any, **kwargs: Any) -> Any:
@@ -48,6 +62,29 @@ class HostClient(FlaskClient):
 def client_for(app: Flask, host: str) -> HostClient:
     """A client of ``app`` whose requests carry ``host``, with cookies like a browser."""
     return HostClient(app, app.response_class, use_cookies=True, host=host)
+
+
+#: The settings under which ``client_via`` names a tenant each way (the test client's
+#: address, 127.0.0.1, is the trusted proxy the header strategy needs).
+STRATEGY_SETTINGS: dict[str, dict[str, Any]] = {
+    "host": {},
+    "header": {"tenant_resolvers": ["header", "host"], "trusted_proxy_addresses": ["127.0.0.1"]},
+    "path": {"tenant_resolvers": ["path", "host"]},
+}
+
+
+def client_via(app: Flask, slug: str, strategy: str) -> HostClient:
+    """A client of ``app`` that names the tenant ``slug`` the way ``strategy`` reads it:
+    its subdomain (host), an ``X-Tenant`` header to the root host (header), or paths under
+    ``/t/<slug>`` on the root host (path). ``app`` runs with ``STRATEGY_SETTINGS[strategy]``."""
+    if strategy == "host":
+        return client_for(app, f"{slug}.{ROOT}")
+    if strategy == "header":
+        header = app.extensions["tenantry.settings"].tenant_header
+        return HostClient(app, app.response_class, use_cookies=True, headers={header: slug})
+    if strategy == "path":
+        return HostClient(app, app.response_class, use_cookies=True, prefix=f"/t/{slug}")
+    raise ValueError(f"no client for strategy {strategy!r}: use host, header or path")
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

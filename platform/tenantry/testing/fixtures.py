@@ -37,8 +37,24 @@ from tenantry.settings import MailServer
 from tenantry.tenancy import lifecycle
 from tenantry.tenancy.context import as_ref
 from tenantry.tenancy.models import Tenant
-from tenantry.testing.apps import PASSWORD, ROOT, build_app, reset_database, settings_for_test
-from tenantry.testing.clients import client_for, do_login, host_of
+from tenantry.testing.apps import (
+    PASSWORD,
+    ROOT,
+    app_like,
+    build_app,
+    dispose,
+    forget_cached,
+    reset_database,
+    settings_for_test,
+)
+from tenantry.testing.clients import (
+    STRATEGY_SETTINGS,
+    HostClient,
+    client_for,
+    client_via,
+    do_login,
+    host_of,
+)
 from tenantry.testing.oidc_provider import OidcIssuer
 from tenantry.testing.partitioned import partition_tenant_tables, partitions_wanted
 from tenantry.testing.postgres import ScratchPostgres, require_postgres
@@ -160,6 +176,38 @@ def make_operator(app: Flask) -> Callable[..., tuple[str, str]]:
 def tenant_client(app: Flask) -> Callable[[Any], FlaskClient]:
     """``tenant_client(tenant)``: a test client whose requests carry the tenant's Host."""
     return lambda tenant: client_for(app, host_of(tenant))
+
+
+@pytest.fixture(scope="session")
+def _strategy_apps() -> Iterator[dict[tuple[int, str], Flask]]:
+    apps: dict[tuple[int, str], Flask] = {}
+    yield apps
+    for other in apps.values():
+        dispose(other)
+
+
+@pytest.fixture(params=list(STRATEGY_SETTINGS))
+def strategy(request: pytest.FixtureRequest) -> str:
+    """How ``strategy_client`` names its tenant: every test using it runs once per built-in
+    resolution strategy (host, header, path)."""
+    return request.param
+
+
+@pytest.fixture
+def strategy_client(
+    app: Flask, strategy: str, _strategy_apps: dict[tuple[int, str], Flask]
+) -> Callable[[Any], HostClient]:
+    """``strategy_client(tenant)``: a client naming the tenant by ``strategy``, of an app
+    on the test database that resolves tenants that way (one per strategy and database)."""
+    if strategy == "host":
+        target = app
+    else:
+        key = (id(app), strategy)
+        if key not in _strategy_apps:
+            _strategy_apps[key] = app_like(app, **STRATEGY_SETTINGS[strategy])
+        target = _strategy_apps[key]
+        forget_cached(target)
+    return lambda tenant: client_via(target, tenant.slug, strategy)
 
 
 @pytest.fixture
