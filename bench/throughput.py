@@ -33,10 +33,10 @@ from bench.harness.publicpage import PLUGIN, ensure_installed
 from bench.harness.reports import print_table, publish
 from bench.harness.rounds import interleave, paired_ratio, ratio
 from bench.harness.scenario import parse_with_kinds, scenario
-from bench.harness.seeding import NOTES_PATH, public_rows
+from bench.harness.seeding import NOTES_PATH, Seeded, public_rows
 from bench.harness.servers import THREADS, bare_server, get
 from bench.page import PATH as PUBLIC_PATH
-from tenantry.testing import ROOT, free_port
+from tenantry.testing import ROOT, free_port, mark_of
 
 SCENARIOS = ("public", "notes")
 PATHS = {"public": PUBLIC_PATH, "notes": NOTES_PATH, "healthz": "/healthz"}
@@ -60,6 +60,15 @@ def same_notes_page(ours: bytes, theirs: bytes) -> None:
     assert mine["total"] == bare["total"]
 
 
+def own_pages_only(port: int, tenants: list[Seeded]) -> None:
+    """Each tenant's host answers its own notes on the public page, never the first's."""
+    first = mark_of(tenants[0].slug).encode()
+    for tenant in tenants[1:]:
+        status, page = get(port, PUBLIC_PATH, tenant.host(port))
+        assert status == 200 and mark_of(tenant.slug).encode() in page, tenant.slug
+        assert first not in page, f"{tenant.slug} was served {tenants[0].slug}'s notes"
+
+
 def measure_kind(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with scenario("throughput", kind) as run:
@@ -80,6 +89,7 @@ def measure_kind(kind: str, args: argparse.Namespace) -> list[dict[str, Any]]:
                 assert status == 200, (status, bare_page[:300])
                 if name == "public":
                     assert mine == bare_page, "the public page differs from its bare twin's"
+                    own_pages_only(run.port, tenants)
                 elif name == "notes":
                     same_notes_page(mine, bare_page)
                 print(f"{kind} {path}: {args.rounds} rounds of {args.seconds:.0f} s", flush=True)
