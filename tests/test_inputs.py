@@ -40,8 +40,14 @@ def test_an_id_beyond_any_key_is_not_found(admin):
 
 
 def test_a_page_number_beyond_any_page_is_an_empty_page(admin):
-    for path in ("/manage/users/", "/manage/notes_note/", "/notes/", "/notes/api/notes"):
+    for path in ("/manage/users/", "/manage/notes_note/", "/notes/"):
         assert admin.get(f"{path}?page=99999999999999999999").status_code == 200, path
+
+
+def test_the_api_refuses_a_page_number_past_its_documented_range_by_field(admin):
+    response = admin.get("/notes/api/notes?page=99999999999999999999")
+    assert response.status_code == 422
+    assert "query.page" in response.json["errors"]
 
 
 def test_json_nested_past_the_stack_is_refused_and_writes_nothing(app, acme, admin):

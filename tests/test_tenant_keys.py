@@ -115,6 +115,17 @@ class OldDatabase:
         return current_heads(self.owner)
 
 
+def as_before(rows: dict[str, list[dict[str, Any]]], before: dict[str, list[dict[str, Any]]]):
+    """``rows`` in the columns ``before`` had: later migrations may add columns (a user's
+    language, say), which are not what these tests are about."""
+    return {
+        table: [{column: row[column] for column in before[table][0]} for row in found]
+        if before[table]
+        else found
+        for table, found in rows.items()
+    }
+
+
 @pytest.fixture
 def old(backend: str, tmp_path: Path) -> Iterator[OldDatabase]:
     scratch = None
@@ -145,7 +156,7 @@ def test_upgrading_keeps_every_row_and_gives_the_new_keys(old):
 
     old.upgrade()
 
-    assert old.rows() == before
+    assert as_before(old.rows(), before) == before
     assert old.primary_keys() == dict.fromkeys(TABLES, ("tenant_id", "id"))
     assert old.distribution_problems() == []
     with old.app.app_context():
@@ -182,7 +193,7 @@ def test_downgrading_gives_back_the_old_keys_and_every_row(old):
     old.downgrade("0002")
 
     assert old.heads() == {"0002", "tasks_0001"}
-    assert old.rows() == before
+    assert as_before(old.rows(), before) == before
     assert old.primary_keys() == dict.fromkeys(TABLES, ("id",))
     old.upgrade()  # and up again
-    assert old.rows() == before
+    assert as_before(old.rows(), before) == before

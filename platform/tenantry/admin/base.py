@@ -349,9 +349,10 @@ class ModelView(SecureView, SqlaModelView):
         return super().get_list(page, *args, **kwargs)
 
 
-def row_keys(ids: Any) -> list[int]:
-    """Posted row ids as integer keys; anything else names no row and is left out."""
-    return [int(i) for i in map(str, ids) if i.isascii() and i.isdigit() and int(i) <= MAX_KEY]
+def row_keys(ids: Any, limit: int = MAX_KEY) -> list[int]:
+    """Posted row ids as integer keys; anything else, or past what the key column holds
+    (``limit``: a bigint's by default), names no row and is left out."""
+    return [int(i) for i in map(str, ids) if i.isascii() and i.isdigit() and int(i) <= limit]
 
 
 class PasswordOnCreate:

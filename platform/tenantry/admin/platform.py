@@ -30,6 +30,7 @@ from tenantry.admin.base import (
     row_keys,
     tenant_column,
 )
+from tenantry.admin.filters import INTEGER_MAX
 from tenantry.admin.invitations import InvitationsPage
 from tenantry.admin.usage_charts import platform_charts
 from tenantry.auditlog import AuditEntry, PlatformAuditEntry
@@ -185,7 +186,9 @@ class TenantView(ModelView):
 
     def _set_status(self, ids: list[str], status: TenantStatus, done: str) -> None:
         changed = 0
-        for tenant in db.session.scalars(select(Tenant).where(Tenant.id.in_(row_keys(ids)))):
+        for tenant in db.session.scalars(
+            select(Tenant).where(Tenant.id.in_(row_keys(ids, limit=INTEGER_MAX)))
+        ):
             try:
                 lifecycle.set_status(db.session, tenant, status)
                 changed += 1
@@ -305,7 +308,7 @@ class TenantView(ModelView):
 
     def _tenant(self) -> Tenant:
         """The tenant ``?id=`` names; 404 for none, or an id no key can hold."""
-        keys = row_keys([request.args.get("id", "")])
+        keys = row_keys([request.args.get("id", "")], limit=INTEGER_MAX)  # tenant ids: int
         tenant = db.session.get(Tenant, keys[0]) if keys else None
         if tenant is None:
             abort(404, description="There is no such tenant.")
@@ -449,7 +452,11 @@ class OperatorView(PasswordOnCreate, ModelView):
         "stop working now, and each gets an email with a link to choose a new one.",
     )
     def action_reset_password(self, ids):
-        chosen = list(db.session.scalars(select(Operator).where(Operator.id.in_(row_keys(ids)))))
+        chosen = list(
+            db.session.scalars(
+                select(Operator).where(Operator.id.in_(row_keys(ids, limit=INTEGER_MAX)))
+            )
+        )
         if any(operator.id == current_user.record.id for operator in chosen):
             flash("Change your own password on your account page instead.", "error")
             return

@@ -40,6 +40,11 @@ PLATFORM_POLICY = "tenantry_platform_access"
 KEY_SCHEMA = "tenantry_private"
 KEY_TABLE = f"{KEY_SCHEMA}.rls_key"
 _OWN_TENANT = "tenant_id = (SELECT public.tenantry_current_tenant())"
+_PARTITIONS = (
+    "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid"
+    " JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = ANY(%s)"
+)
+_HAS_TOKEN_CHECK = "SELECT to_regprocedure('public.tenantry_current_tenant()') IS NOT NULL"
 _ALL_TENANTS = "current_setting('tenantry.all_tenants', true) = 'on'"
 _VERSION_TABLE = "alembic_version"
 
@@ -96,15 +101,22 @@ def sync(connection: Connection, metadata: MetaData, app_url: str, platform_url:
             (POLICY,),
         ).scalars()
     )
-    for table in sorted((set(tenant_tables(metadata)) & existing) | with_policy):
-        enable(connection, table, trusted, _ALL_TENANTS)
-    for table, model in _global_tables(metadata).items():
-        if table in existing and model.__tenant_rows__:
-            enable(connection, table, trusted, "true")
+    # Below the core revision that creates the token check (0007), the policies stay as
+    # that revision's upgrade will replace them: a database migrated step by step.
+    token_check = connection.exec_driver_sql(_HAS_TOKEN_CHECK).scalar()
+    if token_check:
+        tables = (set(tenant_tables(metadata)) & existing) | with_policy
+        # A partition queried by name has only its own policies (docs/scaling.md).
+        tables |= set(connection.exec_driver_sql(_PARTITIONS, (sorted(tables),)).scalars())
+        for table in sorted(tables):
+            enable(connection, table, trusted, _ALL_TENANTS)
+        for table, model in _global_tables(metadata).items():
+            if table in existing and model.__tenant_rows__:
+                enable(connection, table, trusted, "true")
     if app_role not in trusted:
         _grant_tenant_role(connection, metadata, existing, app_role)
     if platform_role != owner:
-        _grant_platform_role(connection, existing, platform_role)
+        _grant_platform_role(connection, existing, platform_role, token_check)
 
 
 def _global_tables(metadata: MetaData) -> dict[str, type[Global]]:
@@ -136,14 +148,20 @@ def _grant_tenant_role(
     )
 
 
-def _grant_platform_role(connection: Connection, existing: set[str], role: str) -> None:
+def _grant_platform_role(
+    connection: Connection, existing: set[str], role: str, token_check: bool
+) -> None:
     quoted = connection.dialect.identifier_preparer.quote(role)
-    for statement in (
+    statements = [
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}",
-        f"GRANT USAGE ON SCHEMA {KEY_SCHEMA} TO {quoted}",
-        f"GRANT SELECT ON {KEY_TABLE} TO {quoted}",
-    ):
+    ]
+    if token_check:  # the key it signs tenant settings with exists from core 0007 on
+        statements += [
+            f"GRANT USAGE ON SCHEMA {KEY_SCHEMA} TO {quoted}",
+            f"GRANT SELECT ON {KEY_TABLE} TO {quoted}",
+        ]
+    for statement in statements:
         connection.execute(text(statement))
     if _VERSION_TABLE in existing:
         connection.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON {_VERSION_TABLE} FROM {quoted}"))

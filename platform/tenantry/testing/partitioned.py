@@ -47,7 +47,8 @@ def partition_tenant_tables(settings: Settings, metadata: MetaData, count: int) 
     Each table is rebuilt from what the migrations made (reflected: names,
     identity, constraints, indexes) as ``PARTITION BY HASH (tenant_id)`` with
     ``count`` partitions ``<table>_p<n>``. Row-level security goes on the table
-    and on each partition, since a partition queried by name has only its own.
+    and on each partition (``rls.sync``), since a partition queried by name has only
+    its own.
     """
     engine = create_engine(settings.effective_migrations_url)
     with engine.begin() as connection:
@@ -89,4 +90,3 @@ def _create_partitioned(connection: Connection, table: Table, count: int) -> Non
                 f" FOR VALUES WITH (MODULUS {count}, REMAINDER {n})"
             )
         )
-        rls.enable(connection, partition)
