@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,11 +92,14 @@ def build_world(app: Flask, make_tenant: Any) -> World:
 
 
 class CommittedWrites:
-    """Counts transactions that committed an INSERT, UPDATE or DELETE, on every engine."""
+    """Counts transactions that committed an INSERT, UPDATE or DELETE, on every engine,
+    in the thread that serves the probe (the test client's): the process's own background
+    work, such as the usage counts flushed every ``usage_flush_s``, is not the request's."""
 
     def __init__(self, engines: set[Engine]):
         self.count = 0
         self.engines = engines
+        self.thread = threading.get_ident()
         self._hooks = [
             ("before_cursor_execute", self._statement),
             ("commit", self._commit),
@@ -114,11 +118,11 @@ class CommittedWrites:
                 event.remove(engine, name, hook)
 
     def _statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if WRITES.match(statement):
+        if WRITES.match(statement) and threading.get_ident() == self.thread:
             conn.info["fuzz_wrote"] = True
 
     def _commit(self, conn: Any) -> None:
-        if conn.info.pop("fuzz_wrote", False):
+        if conn.info.pop("fuzz_wrote", False) and threading.get_ident() == self.thread:
             self.count += 1
 
     def _rollback(self, conn: Any) -> None:
