@@ -213,6 +213,11 @@ def test_kill_9_of_one_process_under_writes_loses_no_acknowledged_write(
     print(f"\n{kind}: {summary}")
     assert report.lost(cluster.owner_url) == []
     assert len(report.acknowledged) > 20, summary
-    # Only requests in flight on the killed process may fail: at most one per connection.
-    assert len(report.failures) <= 8, summary
+    # Only requests the killed process had taken may fail: per client connection, the one in
+    # flight and at most one the balancer sent down a pooled connection to the dead process
+    # before it saw that connection close (HAProxy reuses them; a POST is never resent).
+    assert len(report.failures) <= 2 * 8, summary
+    # ... and only in the moment of the kill: the balancer's retries take every later
+    # request, long before its health checks (every 1 s, 2 failures) mark the process down.
+    assert all(0 <= moment < 1.0 for moment in report.failures), summary
     assert after == [200] * 4  # the survivor serves everything once the balancer knows

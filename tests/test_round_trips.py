@@ -23,7 +23,14 @@ from sqlalchemy import event, select, text
 
 from tenantry import db, tenant_context
 from tenantry.engines import make_engines
-from tenantry.testing import build_app, client_for, csrf_token, do_login, settings_for_test
+from tenantry.testing import (
+    build_app,
+    client_for,
+    csrf_token,
+    dispose,
+    do_login,
+    settings_for_test,
+)
 
 POSTGRES = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -103,9 +110,7 @@ def traced(app, _scratch_postgres, tmp_path) -> Iterator[tuple[Flask, Wire]]:
         wire.attach(db.platform_engine)
     add_public_page(ours)
     yield ours, wire
-    with ours.app_context():
-        db.engine.dispose()
-        db.platform_engine.dispose()
+    dispose(ours)
 
 
 def add_public_page(app: Flask) -> None:

@@ -98,7 +98,14 @@ class UsageBuffer:
         self._due = time.monotonic() + flush_s
         self._flushing = False
         buffer = weakref.ref(self)
-        atexit.register(lambda: (found := buffer()) and found.flush())
+        self._at_exit = lambda: (found := buffer()) and found.flush()
+        atexit.register(self._at_exit)
+
+    def close(self) -> None:
+        """Write what is counted now, not at exit: for an app whose database goes away
+        before the process does (a test's scratch database)."""
+        atexit.unregister(self._at_exit)
+        self.flush()
 
     def note(self, tenant_id: int, status: str, user_id: int | None) -> None:
         """Count one request (called by the recorder after each tenant request)."""

@@ -18,7 +18,7 @@ from flask import Flask, jsonify
 from sqlalchemy import text
 
 from tenantry import db
-from tenantry.testing import build_app, serve_in_thread, settings_for_test
+from tenantry.testing import build_app, dispose, serve_in_thread, settings_for_test
 
 pytestmark = pytest.mark.parametrize("backend", ["postgres"], indirect=True)
 
@@ -35,9 +35,7 @@ def server(app, _scratch_postgres, tmp_path) -> Iterator[int]:
     add_careless_routes(careless)
     with serve_in_thread(careless, threads=1) as running:
         yield running.effective_port
-    with careless.app_context():
-        db.engine.dispose()
-        db.platform_engine.dispose()
+    dispose(careless)
 
 
 def add_careless_routes(app: Flask) -> None:

@@ -17,6 +17,7 @@ from tenantry import cache
 from tenantry.auth.throttle import reset_throttle, throttle
 from tenantry.cli import create_app
 from tenantry.db import Base, db
+from tenantry.instrument import USAGE_EXTENSION
 from tenantry.migrate import alembic_config, upgrade
 from tenantry.plugins.runtime import runtime
 from tenantry.settings import Settings, load_settings
@@ -76,7 +77,10 @@ def app_like(app: Flask, **overrides: Any) -> Flask:
 
 
 def dispose(app: Flask) -> None:
-    """Close the connections an ``app_like`` app opened."""
+    """Write ``app``'s buffered usage and close the connections it opened: before its
+    database is dropped, or after an ``app_like`` app is done."""
+    if (usage := app.extensions.get(USAGE_EXTENSION)) is not None:
+        usage.close()
     with app.app_context():
         db.engine.dispose()
         db.platform_engine.dispose()

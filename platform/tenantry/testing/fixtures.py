@@ -90,13 +90,14 @@ def backend(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def _session_app(
     backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Flask:
+) -> Iterator[Flask]:
     scratch = request.getfixturevalue("_scratch_postgres") if backend == "postgres" else None
     settings = settings_for_test(tmp_path_factory.mktemp(backend), backend, scratch)
     app = build_app(settings)
     if PARTITIONS and backend == "postgres":
         partition_tenant_tables(settings, Base.metadata, PARTITIONS)
-    return app
+    yield app
+    dispose(app)  # before the scratch database is dropped
 
 
 @pytest.fixture
