@@ -1,16 +1,21 @@
-"""Where the time of one notes list request goes: statements sent, CPU per request, a profile.
+"""Where the time of one request goes: statements sent, CPU per request, a profile.
 
 The throughput ratio says *how much* tenantry adds over the bare app; this
 says *what*. Both apps are called in-process through WSGI (no sockets, one
 thread), so the per-request time is pure Python + database work; the SQL
 sent per request is logged, and pyinstrument profiles tenantry's requests.
 
-    .venv/bin/python -m bench.profile_list [--db postgres] [--requests 500]
+    .venv/bin/python -m bench.profile_list [--db postgres] [--requests 500] [--page public]
+
+``--page notes`` (the default) is the token-authenticated notes list; ``--page public``
+the bench plugin's public page (``bench/publicpage``, no login, one query).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,9 +25,11 @@ from sqlalchemy import Engine, event
 from werkzeug.test import Client
 
 from bench import bare_app
+from bench.harness.publicpage import PLUGIN, ensure_installed
 from bench.harness.reports import print_table, publish
 from bench.harness.scenario import parse_with_kinds, scenario
-from bench.harness.seeding import NOTES_PATH
+from bench.harness.seeding import NOTES_PATH, public_rows
+from bench.page import PATH as PUBLIC_PATH
 from tenantry.db import db
 from tenantry.testing import ROOT
 
@@ -50,23 +57,32 @@ def per_request_ms(call: Callable[[], Any], requests: int) -> float:
     return (time.perf_counter() - started) / requests * 1000
 
 
-def profile_kind(kind: str, requests: int, notes: int) -> dict[str, Any]:
+def profile_kind(kind: str, requests: int, notes: int, page: str) -> dict[str, Any]:
+    public = page == "public"
+    path = PUBLIC_PATH if public else NOTES_PATH
+    if public:
+        ensure_installed()  # on PYTHONPATH for the servers; on sys.path for this process
+        sys.path[:0] = os.environ["PYTHONPATH"].split(os.pathsep)
     with scenario("profile", kind) as run:
-        [tenant] = run.seed(1, notes=notes)
-        bare_database = run.bare_database(notes)
+        plugins = ("notes", PLUGIN) if public else ("notes",)
+        [tenant] = run.seed(1, notes=notes, public_notes=notes, plugins=plugins)
+        bare_database = run.bare_database(notes, public_rows(tenant.slug, notes) if public else ())
         app = run.app()
         client = Client(app)
-        headers = {"Host": tenant.host(run.port), "Authorization": f"Bearer {tenant.token}"}
+        headers = {"Host": tenant.host(run.port)}
+        bare_headers = {"Host": ROOT}
+        if not public:
+            headers["Authorization"] = f"Bearer {tenant.token}"
+            bare_headers["Authorization"] = f"Bearer {bare_app.TOKEN}"
 
         def ours() -> None:
-            response = client.get(NOTES_PATH, headers=headers)
+            response = client.get(path, headers=headers)
             assert response.status_code == 200, response.data[:200]
 
         bare_client = Client(bare_app.create_app(bare_database.app_url))
 
         def theirs() -> None:
-            bare_headers = {"Host": ROOT, "Authorization": f"Bearer {bare_app.TOKEN}"}
-            assert bare_client.get(NOTES_PATH, headers=bare_headers).status_code == 200
+            assert bare_client.get(path, headers=bare_headers).status_code == 200
 
         with app.app_context():
             engine = db.engine
@@ -82,6 +98,7 @@ def profile_kind(kind: str, requests: int, notes: int) -> dict[str, Any]:
         text = profiler.output_text(unicode=False, color=False, show_all=False)
     return {
         "db": kind,
+        "page": page,
         "tenantry_ms_per_request": round(tenantry_ms, 3),
         "bare_ms_per_request": round(bare_ms, 3),
         "in_process_ratio": round(bare_ms / tenantry_ms, 3),
@@ -95,8 +112,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--notes", type=int, default=100)
+    parser.add_argument("--page", choices=("notes", "public"), default="notes")
     args, kinds = parse_with_kinds(parser)
-    found = [profile_kind(kind, args.requests, args.notes) for kind in kinds]
+    found = [profile_kind(kind, args.requests, args.notes, args.page) for kind in kinds]
     for item in found:
         print(f"\n=== {item['db']}: SQL sent by one tenantry request ===")
         for n, statement in enumerate(item["statements"], 1):
@@ -114,9 +132,9 @@ def main() -> None:
             )
             for i in found
         ],
-        "In-process cost of the notes list (one thread, no sockets)",
+        f"In-process cost of the {args.page} page (one thread, no sockets)",
     )
-    publish("profile_list", {"requests": args.requests, "kinds": found})
+    publish(f"profile_{args.page}", {"requests": args.requests, "kinds": found})
 
 
 if __name__ == "__main__":
