@@ -54,10 +54,7 @@ def look(page: Any, site: Any, width: int, name: str, console: list[str]) -> Non
     scroll = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert scroll <= 0, f"{name} at {width} px scrolls sideways by {scroll} px"
     site.screenshot(page, f"dashboard-{name}-{width}")
-    # The site has no favicon (Chromium's own request, outside this page's markup).
-    errors = [
-        m for m in console if m.startswith(("error", "pageerror")) and "/favicon.ico" not in m
-    ]
+    errors = [m for m in console if m.startswith(("error", "pageerror"))]
     assert not errors, errors
 
 
