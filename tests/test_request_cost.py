@@ -1,24 +1,9 @@
 """Round trips per request, counted, so a regression shows up as a failing number."""
 
 import pytest
-from sqlalchemy import event
 
 from tenantry import db, tenant_context
 from tenantry.testing import client_for, do_login
-
-
-@pytest.fixture
-def statements(app):
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.exc import NoResultFound
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -19,21 +19,6 @@ def two(make_tenant, make_user):
     make_user(acme, "ann@acme.test")
     make_user(globex, "gus@globex.test")
     return acme, globex
-
-
-@pytest.fixture
-def statements(app):
-    """The SQL the app's engine sends, as it sends it."""
-    seen: list[str] = []
-    with app.app_context():
-        engine = db.engine
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", record)
-    yield seen
-    event.remove(engine, "before_cursor_execute", record)
 
 
 def test_every_tenant_table_is_keyed_by_tenant_then_id():

@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 
 from tenantry import mail
 from tenantry.auth import accounts
@@ -112,6 +113,22 @@ def session(app: Flask) -> Iterator[Any]:
     """The app's session inside an app context (no tenant: enter one with tenant_context)."""
     with app.app_context():
         yield db.session
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL the app's engine sends from here on, as it sends it (whitespace folded):
+    what a test counts or searches to hold a request to its statements."""
+    seen: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    yield seen
+    event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.fixture
