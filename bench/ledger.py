@@ -29,7 +29,6 @@ import logging
 import os
 import pstats
 import statistics
-import sys
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -215,8 +214,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=30, help="per variant and round")
     parser.add_argument("--rounds", type=int, default=150)
     args, kinds = parse_with_kinds(parser)
-    ensure_installed()  # the servers find it on PYTHONPATH; this process on sys.path
-    sys.path[:0] = os.environ["PYTHONPATH"].split(os.pathsep)
+    ensure_installed()
     found = []
     for kind in kinds:
         with scenario("ledger", kind) as run:
