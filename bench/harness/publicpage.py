@@ -5,8 +5,8 @@ the product's tests would discover it like any plugin (a test that lists every t
 fails with it, measured). ``ensure_installed()`` builds it once per run into a
 temporary folder (``pip install --no-deps --target``) and puts that folder on this
 process's ``sys.path`` (for apps served in-process) and ``PYTHONPATH``, which every
-server and ``tenantry db upgrade`` the bench starts inherits: they find it through its entry point as they would an installed
-plugin. Call it before the scenario migrates.
+server and ``tenantry db upgrade`` the bench starts inherits: they find it through its
+entry point as they would an installed plugin. Call it before the scenario migrates.
 """
 
 from __future__ import annotations
